@@ -1,0 +1,267 @@
+"""What ``medgrade ontology SECTION`` prints: JSON data and bilingual rich tables per section."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from kg.ontology import Ontology
+from kg.vocabulary import Concept, Level
+
+DataFn = Callable[[Ontology], Any]
+RenderFn = Callable[[Ontology, Console], None]
+
+
+def _level_cell(level: Level | None) -> str:
+    return f"{level.label_zh} / {level.label_en}" if level else "—"
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title, title_justify="left", show_lines=False)
+    for c in columns:
+        table.add_column(c)
+    return table
+
+
+# --- summary ---------------------------------------------------------------------------------
+def summary_data(o: Ontology) -> dict[str, Any]:
+    return {
+        "directory": str(o.directory),
+        "modules": {iri: str(path) for iri, path in o.files.items()},
+        "triples": len(o.graph),
+        "counts": {
+            "levels": len(o.levels),
+            "categories": len(o.categories),
+            "personal_information": len(o.personal_information),
+            "health_data_types": len(o.health_data_types),
+            "processing_degrees": len(o.processing_degrees),
+            "impact_objects": len(o.impact_objects),
+            "impact_degrees": len(o.impact_degrees),
+            "matrix_cells": len(o.matrix),
+            "transformations": len(o.transformations),
+            "measures": len(o.measures),
+            "equipment_groups": len(o.equipment_groups),
+            "equipment_types": len(o.equipment_types),
+            "templates": len(o.templates),
+        },
+        "important_data_threshold": o.policy.important_data_threshold,
+    }
+
+
+def summary_render(o: Ontology, console: Console) -> None:
+    d = summary_data(o)
+    console.print(f"本体目录 / ontology folder: {d['directory']}  ({d['triples']} triples)")
+    table = _table("本体内容 / what the ontology defines", "内容 / content", "数量 / count")
+    names = {
+        "levels": "数据级别 / security levels",
+        "categories": "业务分类 / business categories",
+        "personal_information": "个人信息类别 / personal-information categories",
+        "health_data_types": "健康医疗数据类别 / health data types",
+        "processing_degrees": "加工程度 / processing degrees",
+        "impact_objects": "影响对象 / impact objects",
+        "impact_degrees": "影响程度 / impact degrees",
+        "matrix_cells": "影响矩阵单元 / impact matrix cells",
+        "transformations": "加工方式 / transformation types",
+        "measures": "防护措施 / protection measures",
+        "equipment_groups": "装备分组 / equipment groups",
+        "equipment_types": "装备类型 / equipment types",
+        "templates": "数据模板 / data templates",
+    }
+    for key, label in names.items():
+        table.add_row(label, str(d["counts"][key]))
+    console.print(table)
+    console.print(f"重要数据规模阈值 / important-data threshold: {d['important_data_threshold']:,}")
+
+
+# --- levels ----------------------------------------------------------------------------------
+def levels_data(o: Ontology) -> list[dict[str, Any]]:
+    return [lv.to_dict() for lv in reversed(o.ordered_levels())]
+
+
+def levels_render(o: Ontology, console: Console) -> None:
+    table = _table(
+        "数据级别 / security levels",
+        "秩 / rank",
+        "级别",
+        "level",
+        "代码 / code",
+        "可出院 / may leave",
+        "防护措施 / measures",
+    )
+    for lv in reversed(o.ordered_levels()):
+        table.add_row(
+            str(lv.rank),
+            lv.label_zh,
+            lv.label_en,
+            lv.notation or "",
+            "是 yes" if lv.may_leave_institution else "否 no",
+            str(len(lv.measures)),
+        )
+    console.print(table)
+
+
+# --- categories and the other classification axes ---------------------------------------------
+def categories_data(o: Ontology) -> list[dict[str, Any]]:
+    return [c.to_dict() for c in sorted(o.categories, key=lambda c: (c.notation or "", c.iri))]
+
+
+def _concept_tree(title: str, concepts: list[Concept], console: Console) -> None:
+    tree = Tree(title)
+    known = {c.iri for c in concepts}
+    children: dict[str | None, list[Concept]] = {}
+    for c in sorted(concepts, key=lambda c: (c.notation or "", c.label_en)):
+        children.setdefault(c.parent if c.parent in known else None, []).append(c)
+
+    def add(node: Tree, parent: str | None) -> None:
+        for c in children.get(parent, []):
+            floor = f"  ≥ {_level_cell(c.floor)}" if c.floor else ""
+            inherited = "（继承 / inherited）" if c.floor_inherited else ""
+            code = f"{c.notation} " if c.notation else ""
+            add(node.add(f"{code}{c.label_zh} / {c.label_en}{floor}{inherited}"), c.iri)
+
+    add(tree, None)
+    console.print(tree)
+
+
+def categories_render(o: Ontology, console: Console) -> None:
+    _concept_tree("业务分类 / business categories", list(o.categories), console)
+
+
+def personal_data(o: Ontology) -> dict[str, Any]:
+    return {
+        "personal_information": [c.to_dict() for c in o.personal_information],
+        "health_data_types": [c.to_dict() for c in o.health_data_types],
+        "processing_degrees": [c.to_dict() for c in o.processing_degrees],
+    }
+
+
+def personal_render(o: Ontology, console: Console) -> None:
+    _concept_tree("个人信息类别 / personal-information categories", list(o.personal_information), console)
+    _concept_tree("健康医疗数据类别（GB/T 39725）/ health data types", list(o.health_data_types), console)
+    _concept_tree("加工程度 / processing degrees", list(o.processing_degrees), console)
+
+
+# --- impact matrix ---------------------------------------------------------------------------
+def matrix_data(o: Ontology) -> list[dict[str, Any]]:
+    return [cell.to_dict() for cell in o.matrix.values()]
+
+
+def matrix_render(o: Ontology, console: Console) -> None:
+    degrees = sorted(o.impact_degrees, key=lambda d: -d.severity)
+    table = _table("影响矩阵 / impact matrix", "影响对象 / object", *(f"{d.label_zh} / {d.label_en}" for d in degrees))
+    for obj in sorted(o.impact_objects, key=lambda t: t.notation or t.iri):
+        cells = [o.matrix.get((obj.iri, d.iri)) for d in degrees]
+        table.add_row(f"{obj.label_zh} / {obj.label_en}", *(c.level.label_zh if c else "—" for c in cells))
+    console.print(table)
+
+
+# --- transformations and measures ------------------------------------------------------------
+def transformations_data(o: Ontology) -> list[dict[str, Any]]:
+    return [t.to_dict() for t in sorted(o.transformations, key=lambda t: t.notation or t.iri)]
+
+
+def transformations_render(o: Ontology, console: Console) -> None:
+    table = _table(
+        "加工方式 / transformation types",
+        "代码 / code",
+        "加工方式",
+        "transformation",
+        "降级 / reducing",
+        "上限 / cap",
+        "消除个人信息 / removes PI",
+    )
+    for t in sorted(o.transformations, key=lambda t: t.notation or t.iri):
+        table.add_row(
+            t.notation or "",
+            t.label_zh,
+            t.label_en,
+            "是 yes" if t.level_reducing else "否 no",
+            _level_cell(t.cap),
+            "是 yes" if t.removes_personal_information else "否 no",
+        )
+    console.print(table)
+
+
+def measures_data(o: Ontology) -> dict[str, Any]:
+    return {
+        "measures": [m.to_dict() for m in sorted(o.measures, key=lambda m: m.notation or m.iri)],
+        "by_level": {lv.iri: [m.iri for m in o.measures_for(lv)] for lv in o.ordered_levels()},
+    }
+
+
+def measures_render(o: Ontology, console: Console) -> None:
+    levels = o.ordered_levels()
+    table = _table(
+        "各级别防护措施 / protection measures by level",
+        "代码 / code",
+        "措施",
+        "measure",
+        *(lv.label_zh for lv in levels),
+    )
+    required = {lv.iri: set(lv.measures) for lv in levels}
+    for m in sorted(o.measures, key=lambda m: m.notation or m.iri):
+        marks = ["✓" if m.iri in required[lv.iri] else "" for lv in levels]
+        table.add_row(m.notation or "", m.label_zh, m.label_en, *marks)
+    console.print(table)
+
+
+# --- equipment -------------------------------------------------------------------------------
+def equipment_data(o: Ontology) -> dict[str, Any]:
+    return {
+        "schemes": [s.to_dict() for s in o.schemes.values()],
+        "groups": [g.to_dict() for g in sorted(o.equipment_groups, key=lambda g: (g.scheme, g.notation or ""))],
+        "types": [t.to_dict() for t in sorted(o.equipment_types, key=lambda t: t.notation or t.iri)],
+    }
+
+
+def equipment_render(o: Ontology, console: Console) -> None:
+    schemes = list(o.schemes.values())
+    table = _table(
+        "装备类型 / equipment types", "代码 / code", "装备类型", "equipment type", *(f"{s.label_zh}" for s in schemes)
+    )
+    for t in sorted(o.equipment_types, key=lambda t: t.notation or t.iri):
+        groups = o.groups_of(t)
+        cols = []
+        for s in schemes:
+            g = groups.get(s.iri)
+            cols.append(f"{g.notation} {g.label_zh}" if g else "—")
+        table.add_row(t.notation or "", t.label_zh, t.label_en, *cols)
+    console.print(table)
+
+
+def templates_data(o: Ontology) -> list[dict[str, Any]]:
+    return [t.to_dict() for t in sorted(o.templates, key=lambda t: t.iri)]
+
+
+def templates_render(o: Ontology, console: Console) -> None:
+    for tpl in sorted(o.templates, key=lambda t: t.iri):
+        eq = o.equipment_types.get(tpl.equipment_type or "")
+        title = f"{tpl.label_zh} / {tpl.label_en}" + (f"  ({eq.label_zh} / {eq.label_en})" if eq else "")
+        table = _table(title, "数据项", "data item", "分类 / category", "最低级别 / floor", "格式 / format")
+        for item in tpl.items:
+            cat = o.categories.get(item.category or "")
+            pi_floors = [
+                p.floor for p in (o.personal_information.get(x) for x in item.personal_information) if p and p.floor
+            ]
+            floor = o.highest([f for f in [cat.floor if cat else None, *pi_floors] if f])
+            table.add_row(
+                item.label_zh, item.label_en, cat.label_zh if cat else "—", floor.label_zh, item.data_format or ""
+            )
+        console.print(table)
+
+
+SECTIONS: dict[str, tuple[DataFn, RenderFn]] = {
+    "summary": (summary_data, summary_render),
+    "levels": (levels_data, levels_render),
+    "categories": (categories_data, categories_render),
+    "personal": (personal_data, personal_render),
+    "matrix": (matrix_data, matrix_render),
+    "transformations": (transformations_data, transformations_render),
+    "measures": (measures_data, measures_render),
+    "equipment": (equipment_data, equipment_render),
+    "templates": (templates_data, templates_render),
+}

@@ -1,0 +1,242 @@
+"""Typed views of the ontology's terms: what the rest of medgrade works with.
+
+Plain frozen dataclasses, no rdflib: built by :mod:`kg.ontology` from the ontology files.
+Every term carries its IRI, bilingual labels and definition, notation (code) and synonyms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Term:
+    """A named term of the ontology."""
+
+    iri: str
+    label_zh: str
+    label_en: str
+    notation: str | None = None
+    definition_zh: str = ""
+    definition_en: str = ""
+    alt_labels: tuple[str, ...] = ()
+
+    @property
+    def local_name(self) -> str:
+        return self.iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+
+    def ref(self) -> dict[str, Any]:
+        """The short JSON form used inside other answers: ``{"iri", "label_zh", "label_en"}``."""
+        return {"iri": self.iri, "label_zh": self.label_zh, "label_en": self.label_en}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The full JSON form."""
+        return {
+            **self.ref(),
+            "notation": self.notation,
+            "definition_zh": self.definition_zh,
+            "definition_en": self.definition_en,
+            "alt_labels": list(self.alt_labels),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Level(Term):
+    """A security level; a higher rank is a stricter level."""
+
+    rank: int
+    may_leave_institution: bool = True
+    measures: tuple[str, ...] = ()  # IRIs of the protection measures it requires
+
+    def ref(self) -> dict[str, Any]:
+        """The level object of the interface contract: ``{"iri", "rank", "label_zh", "label_en"}``."""
+        return {"iri": self.iri, "rank": self.rank, "label_zh": self.label_zh, "label_en": self.label_en}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **Term.to_dict(self),
+            "rank": self.rank,
+            "may_leave_institution": self.may_leave_institution,
+            "measures": list(self.measures),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Concept(Term):
+    """A concept of a classification axis, with its floor (minimum level)."""
+
+    scheme: str | None = None
+    parent: str | None = None  # IRI of the broader concept
+    floor: Level | None = None  # own floor, else the nearest broader concept's
+    floor_inherited: bool = False
+    examples: tuple[str, ...] = ()
+    close_matches: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **Term.to_dict(self),
+            "scheme": self.scheme,
+            "parent": self.parent,
+            "floor": self.floor.ref() if self.floor else None,
+            "floor_inherited": self.floor_inherited,
+            "examples": list(self.examples),
+            "close_matches": list(self.close_matches),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Category(Concept):
+    """A business category of equipment usage data (what the data is about)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PersonalInfoCategory(Concept):
+    """A kind of personal information; sensitive and special kinds are flagged."""
+
+    sensitive: bool = False
+    special: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**Concept.to_dict(self), "sensitive": self.sensitive, "special": self.special}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImpactDegree(Term):
+    """How badly an impact object is harmed; a higher severity is worse."""
+
+    severity: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**Term.to_dict(self), "severity": self.severity}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImpactCell:
+    """One cell of the impact matrix: (object, degree) -> minimum level."""
+
+    iri: str
+    impact_object: str
+    degree: str
+    level: Level
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "iri": self.iri,
+            "impact_object": self.impact_object,
+            "degree": self.degree,
+            "level": self.level.ref(),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TransformationType(Term):
+    """A kind of processing; a level-reducing one passes at most ``cap`` once approved."""
+
+    level_reducing: bool = False
+    cap: Level | None = None
+    removes_personal_information: bool = False
+    triggers_scale_recheck: bool = False
+    minimum_cell_size: int | None = None
+    resulting_degree: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **Term.to_dict(self),
+            "level_reducing": self.level_reducing,
+            "cap": self.cap.ref() if self.cap else None,
+            "removes_personal_information": self.removes_personal_information,
+            "triggers_scale_recheck": self.triggers_scale_recheck,
+            "minimum_cell_size": self.minimum_cell_size,
+            "resulting_degree": self.resulting_degree,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Measure(Term):
+    """A protection measure; ``kind`` is "technical", "organisational" or None."""
+
+    kind: str | None = None
+    required_for_transfer: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **Term.to_dict(self),
+            "kind": self.kind,
+            "required_for_transfer": self.required_for_transfer,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EquipmentGroup(Term):
+    """A grouping class of an official equipment classification (a catalogue category or area)."""
+
+    scheme: str  # IRI of the classification scheme
+    scheme_label_zh: str = ""
+    scheme_label_en: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **Term.to_dict(self),
+            "scheme": self.scheme,
+            "scheme_label_zh": self.scheme_label_zh,
+            "scheme_label_en": self.scheme_label_en,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EquipmentType(Term):
+    """A concrete equipment type (a class of the taxonomy) and the groups it falls in."""
+
+    groups: tuple[str, ...] = ()  # IRIs of EquipmentGroup classes (direct or inherited)
+    parents: tuple[str, ...] = ()  # IRIs of direct superclasses
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**Term.to_dict(self), "groups": list(self.groups), "parents": list(self.parents)}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TemplateItem(Term):
+    """One named data item a type of equipment typically produces."""
+
+    category: str | None = None
+    personal_information: tuple[str, ...] = ()
+    data_format: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **Term.to_dict(self),
+            "category": self.category,
+            "personal_information": list(self.personal_information),
+            "data_format": self.data_format,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DataTemplate(Term):
+    """The data items a type of equipment typically produces."""
+
+    equipment_type: str | None = None
+    items: tuple[TemplateItem, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **Term.to_dict(self),
+            "equipment_type": self.equipment_type,
+            "items": [i.to_dict() for i in self.items],
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GradingPolicy(Term):
+    """Editable parameters of the grading rules (R6 threshold and candidate level)."""
+
+    important_data_threshold: int
+    important_data_level: Level
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **Term.to_dict(self),
+            "important_data_threshold": self.important_data_threshold,
+            "important_data_level": self.important_data_level.ref(),
+        }

@@ -11,9 +11,13 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from kg import __version__
 from kg.errors import MedgradeError
+from kg.service import ImportReport, Service
+from kg.settings import Settings
 
 app = typer.Typer(
     name="medgrade",
@@ -48,11 +52,45 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="存储描述 / store descriptor: oxigraph:PATH, memory:, sparql:QUERY_URL|UPDATE_URL "
+            "(默认 / default: $MEDGRADE_STORE or oxigraph:./medgrade-data)",
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="版本 / show the version")
     ] = False,
 ) -> None:
     """medgrade：医疗装备使用数据分类分级 / classify and grade medical-equipment usage data."""
+    ctx.obj = {"store": store}
+
+
+def settings_for(ctx: typer.Context) -> Settings:
+    """Settings from the environment, with ``--store`` applied."""
+    settings = Settings()
+    store = (ctx.find_root().obj or {}).get("store")
+    return settings.model_copy(update={"store": store}) if store else settings
+
+
+def service_for(ctx: typer.Context) -> Service:
+    return Service(settings_for(ctx))
+
+
+def _progress(label: str) -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    )
 
 
 def emit_json(data: Any) -> None:
@@ -79,6 +117,158 @@ def ontology(
         emit_json(data(onto))
     else:
         render(onto, console)
+
+
+@app.command("init")
+def init_command(
+    ctx: typer.Context,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="存储为空时载入示范医院 / load the demo hospital into an empty store")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+) -> None:
+    """载入本体与 SHACL 规则（可重复执行）/ load the ontology and shapes into the store (idempotent)."""
+    svc = service_for(ctx)
+    try:
+        with _progress("导入示范医院 / loading the demo hospital") as bar:
+            task = bar.add_task("demo", total=None)
+            report = svc.initialize(demo=demo, progress=lambda n: bar.advance(task, n))
+        if as_json:
+            emit_json(
+                {
+                    "ontology": report.ontology_graphs,
+                    "shapes": report.shapes_graphs,
+                    "demo": _import_json(report.demo) if report.demo else None,
+                }
+            )
+            return
+        for graph, state in {**report.ontology_graphs, **report.shapes_graphs}.items():
+            console.print(f"{_STATE[state]}  {graph}", highlight=False)
+        if demo:
+            if report.demo:
+                _print_import(report.demo)
+            else:
+                console.print("清单非空，未载入示范医院 / the inventory is not empty: demo not loaded")
+        console.print(f"存储 / store: {svc.store.descriptor}", highlight=False)
+    finally:
+        svc.close()
+
+
+_STATE = {"loaded": "已载入 loaded   ", "unchanged": "未变化 unchanged", "removed": "已移除 removed  "}
+
+
+def _import_json(report: ImportReport) -> dict[str, Any]:
+    return {
+        "files": report.files,
+        "added": report.added,
+        "changed": report.changed,
+        "unchanged": report.unchanged,
+        "triples": report.triples,
+        "bulk": report.bulk,
+        "record": report.record,
+        "warnings": [str(w) for w in report.warnings],
+    }
+
+
+def _print_import(report: ImportReport) -> None:
+    table = Table(title=f"导入 / import: {', '.join(report.files)}", title_justify="left")
+    for col in ("类型 / kind", "新增 / added", "变更 / changed", "未变 / unchanged"):
+        table.add_column(col)
+    for kind in sorted(set(report.added) | set(report.changed) | set(report.unchanged)):
+        table.add_row(
+            kind, str(report.added.get(kind, 0)), str(report.changed.get(kind, 0)), str(report.unchanged.get(kind, 0))
+        )
+    console.print(table)
+    for w in report.warnings:
+        console.print(f"[yellow]警告 / warning[/]: {w}", highlight=False)
+    if not report.wrote:
+        console.print("无变化，未写入 / nothing changed, nothing written")
+
+
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(help="清单文件 / inventory files: .csv .xlsx .ttl .jsonld .nq .nt")],
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+) -> None:
+    """导入数据资产清单（全部成功或全部不写入）/ import inventory files (all or nothing)."""
+    svc = service_for(ctx)
+    try:
+        with _progress("检查与导入 / checking and importing") as bar:
+            task = bar.add_task("import", total=None)
+            report = svc.import_files(files, progress=lambda n: bar.advance(task, n))
+    finally:
+        svc.close()
+    if as_json:
+        emit_json(_import_json(report))
+    else:
+        _print_import(report)
+
+
+class ExportFormat(StrEnum):
+    xlsx = "xlsx"
+    csv = "csv"
+    ttl = "ttl"
+    jsonld = "jsonld"
+
+
+@app.command("export")
+def export_command(
+    ctx: typer.Context,
+    fmt: Annotated[ExportFormat, typer.Option("--format", "-f", help="格式 / format")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="输出文件 / output file")],
+) -> None:
+    """导出分类分级清单 / export the classification and grading list."""
+    from kg.exporters import export
+
+    svc = service_for(ctx)
+    try:
+        written = export(svc.store, svc.ontology, svc.ids, fmt.value, output)
+    finally:
+        svc.close()
+    for path in written:
+        console.print(f"已写入 / written: {path}", highlight=False)
+
+
+@app.command("template")
+def template_command(
+    output: Annotated[Path, typer.Option("--output", "-o", help="输出文件 / output file (.xlsx)")] = Path(
+        "medgrade-template.xlsx"
+    ),
+) -> None:
+    """写出空白清单模板（含说明与可选值）/ write the empty inventory template with instructions."""
+    from kg.exporters import write_template
+    from kg.ontology import load_ontology
+
+    write_template(output, load_ontology())
+    console.print(f"已写入 / written: {output}", highlight=False)
+
+
+@app.command("status")
+def status_command(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+) -> None:
+    """显示存储中的图与数量 / show the store's graphs and counts."""
+    svc = service_for(ctx)
+    try:
+        data = svc.status()
+    finally:
+        svc.close()
+    if as_json:
+        emit_json(data)
+        return
+    console.print(
+        f"存储 / store: {data['store']}   已初始化 / initialized: {data['initialized']}   "
+        f"数据资产 / assets: {data['assets']}",
+        highlight=False,
+    )
+    table = Table(title="命名图 / named graphs", title_justify="left")
+    table.add_column("图 / graph")
+    table.add_column("三元组 / triples", justify="right")
+    for graph, n in data["graphs"].items():  # type: ignore[attr-defined]
+        table.add_row(graph, f"{n:,}")
+    console.print(table)
 
 
 def main() -> None:

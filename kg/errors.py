@@ -4,9 +4,13 @@
 
     MedgradeError                500  内部错误 / Internal error
     ├── InputError               400  输入有误 / Bad input
-    │   └── UnknownTermError     422  未知术语 / Unknown term
+    │   ├── UnknownTermError     422  未知术语 / Unknown term
+    │   ├── ImportProblem        422  导入内容有误 / Import rejected
+    │   └── QueryError           400  查询有误 / Bad query
     ├── NotFoundError            404  未找到 / Not found
-    └── OntologyError            500  本体不可用 / Ontology cannot be used
+    ├── ConflictError            409  冲突 / Conflict
+    ├── OntologyError            500  本体不可用 / Ontology cannot be used
+    └── StoreError               503  存储不可用 / Store unavailable
 
 Messages are bilingual: ``message_en`` and ``message_zh``. ``problems`` carries one line per
 defect when an error sums up several (e.g. every broken term of an edited ontology).
@@ -66,6 +70,22 @@ class UnknownTermError(InputError):
     title_zh = "未知术语"
 
 
+class ImportProblem(InputError):
+    """An import was refused: every problem is listed (file, sheet, row, column); nothing written."""
+
+    status = 422
+    title_en = "Import rejected"
+    title_zh = "导入内容有误"
+
+
+class QueryError(InputError):
+    """A SPARQL query or update is malformed or not allowed."""
+
+    status = 400
+    title_en = "Bad query"
+    title_zh = "查询有误"
+
+
 class NotFoundError(MedgradeError):
     """The requested thing does not exist."""
 
@@ -74,9 +94,25 @@ class NotFoundError(MedgradeError):
     title_zh = "未找到"
 
 
+class ConflictError(MedgradeError):
+    """The request conflicts with the current state (e.g. it would create a derivation cycle)."""
+
+    status = 409
+    title_en = "Conflict"
+    title_zh = "冲突"
+
+
 class OntologyError(MedgradeError):
     """The ontology files cannot be read, or lack what medgrade needs from them."""
 
     status = 500
     title_en = "Ontology cannot be used"
     title_zh = "本体不可用"
+
+
+class StoreError(MedgradeError):
+    """The triple store cannot be opened or reached, or refused an operation."""
+
+    status = 503
+    title_en = "Store unavailable"
+    title_zh = "存储不可用"

@@ -147,6 +147,16 @@ class Ontology:
         found = [self.measures.by_iri[m] for m in level.measures if m in self.measures]
         return sorted(found, key=lambda m: (m.notation or "", m.iri))
 
+    def personal_information_root(self) -> PersonalInfoCategory:
+        """The top concept of the personal-information axis: what "personal: yes" means."""
+        roots = [c for c in self.personal_information if c.parent not in self.personal_information]
+        if len(roots) != 1:
+            raise OntologyError(
+                f"the personal-information axis needs exactly one top concept, found {len(roots)}",
+                f"个人信息分类应有且只有一个顶层概念，实际 {len(roots)} 个",
+            )
+        return roots[0]
+
     def category_path(self, category: Category) -> list[Category]:
         """The category and its broader categories, top first."""
         path = [category]

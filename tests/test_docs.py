@@ -42,7 +42,10 @@ def test_every_route_is_documented(onto: Ontology) -> None:
 
 def test_readme_opens_with_the_two_commands() -> None:
     blocks = re.findall(r"```bash\n(.*?)```", README, flags=re.S)
-    assert blocks[0].strip() == "pip install . && medgrade ontology levels"
+    assert (
+        blocks[0].strip()
+        == "pip install . && medgrade init --demo && medgrade export --format xlsx -o 分类分级清单.xlsx"
+    )
     assert blocks[1].strip() == "pip install -e '.[test]' && pytest"
     ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
     assert blocks[1].strip() in ci

@@ -1,0 +1,50 @@
+"""An import plan: what a set of files would write, as records, before anything is written.
+
+A record is one described thing (an asset with its parts, a device, a destination) and all
+its triples. Problems stop the import; warnings are reported and the import goes on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rdflib import URIRef
+
+from kg.errors import Problem
+from kg.store.base import Triple
+
+
+@dataclass
+class Record:
+    kind: str  # "asset", "device", "destination" or "resource" (from RDF)
+    root: URIRef
+    triples: list[Triple] = field(default_factory=list)
+    where: str = ""
+
+
+@dataclass
+class ImportPlan:
+    files: list[str] = field(default_factory=list)
+    records: dict[URIRef, Record] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+    def add(self, record: Record) -> None:
+        if record.root in self.records:
+            previous = self.records[record.root]
+            self.problems.append(
+                Problem(
+                    f"{record.kind} <{record.root}> is described twice (also at {previous.where})",
+                    f"{record.kind} <{record.root}> 被重复描述（另见 {previous.where}）",
+                    where=record.where,
+                )
+            )
+            return
+        self.records[record.root] = record
+
+    def merge(self, other: ImportPlan) -> None:
+        self.files += other.files
+        for r in other.records.values():
+            self.add(r)
+        self.problems += other.problems
+        self.warnings += other.warnings

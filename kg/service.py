@@ -1,0 +1,381 @@
+"""The use cases the CLI and the API both call, on one central object: :class:`Service`.
+
+A service binds settings, a store and the ontology; nothing here is global.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Literal, URIRef
+from rdflib.term import Node
+
+from kg.errors import ImportProblem, Problem
+from kg.ids import Ids
+from kg.importers.inventory import plan_sheets
+from kg.importers.plan import ImportPlan, Record
+from kg.importers.rdf import FORMATS as RDF_FORMATS
+from kg.importers.rdf import plan_rdf
+from kg.importers.tabular import Sheet, read_csv, read_xlsx
+from kg.namespaces import DCTERMS, MG, RDF
+from kg.ontology import Ontology, load_ontology
+from kg.ontology_files import load_files
+from kg.settings import Settings
+from kg.store import Changeset, Graphs, Store, open_store, sparql_term
+from kg.store.base import Triple, as_int, nt_line, parts_pattern
+
+Progress = Callable[[int], None]
+_ONTOLOGY_PREFIXES = (str(MG), "https://w3id.org/medgrade/def")
+_RDF_TYPE = str(RDF.type)
+BULK_THRESHOLD = 200_000  # triples; above this an import into an empty inventory is bulk-loaded
+_CHUNK = 2_000
+
+
+@dataclass
+class InitReport:
+    ontology_graphs: dict[str, str] = field(default_factory=dict)  # graph -> "loaded" | "unchanged" | "removed"
+    shapes_graphs: dict[str, str] = field(default_factory=dict)
+    demo: ImportReport | None = None
+
+
+@dataclass
+class ImportReport:
+    files: list[str]
+    added: dict[str, int] = field(default_factory=dict)  # kind -> count
+    changed: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
+    triples: int = 0
+    bulk: bool = False
+    record: str | None = None  # IRI of the audit record
+
+    @property
+    def wrote(self) -> bool:
+        return bool(sum(self.added.values()) + sum(self.changed.values()))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class Service:
+    """medgrade's use cases over one store."""
+
+    def __init__(self, settings: Settings, store: Store | None = None, ontology: Ontology | None = None) -> None:
+        self.settings = settings
+        self.store = store if store is not None else open_store(settings.store)
+        self._ontology = ontology
+        self.ids = Ids(settings.base_iri)
+
+    @property
+    def ontology(self) -> Ontology:
+        if self._ontology is None:
+            self._ontology = load_ontology(self.settings.resolved_ontology_dir())
+        return self._ontology
+
+    def close(self) -> None:
+        self.store.close()
+
+    # --- init ----------------------------------------------------------------------------------
+    def initialize(self, demo: bool = False, progress: Progress | None = None) -> InitReport:
+        """Load the ontology modules and shapes into their graphs (idempotent: unchanged files are
+        left alone, edited ones replaced, removed ones dropped; the inventory is never touched);
+        with ``demo``, load the demo hospital when the inventory is empty."""
+        report = InitReport()
+        onto_dir = self.settings.resolved_ontology_dir()
+        files = load_files(onto_dir)
+        self.ontology  # noqa: B018 - check the ontology is usable before writing it
+        loaded = self._loaded("ontology")
+        for iri, graph in files.modules.items():
+            digest = _sha256(files.files[iri])
+            if loaded.get(iri) == digest:
+                report.ontology_graphs[iri] = "unchanged"
+                continue
+            self.store.replace_graph(URIRef(iri), graph)
+            self._remember(iri, "ontology", files.files[iri].name, digest)
+            report.ontology_graphs[iri] = "loaded"
+        for iri in set(loaded) - set(files.modules):
+            self._forget(iri)
+            report.ontology_graphs[iri] = "removed"
+        self._load_shapes(report)
+        if demo:
+            report.demo = self.load_demo(progress)
+        return report
+
+    def _loaded(self, role: str) -> dict[str, str]:
+        rows = self.store.select(
+            f"SELECT ?g ?h WHERE {{ GRAPH {sparql_term(Graphs.META)} {{ ?g {sparql_term(DCTERMS.type)} ?role ; "
+            f"{sparql_term(DCTERMS.hasVersion)} ?h }} }}",
+            {"role": Literal(role)},
+        )
+        return {str(r["g"]): str(r["h"]) for r in rows}
+
+    def _remember(self, graph: str, role: str, source: str, digest: str) -> None:
+        g = URIRef(graph)
+        self.store.apply(
+            Changeset(
+                Graphs.META,
+                {g},
+                [
+                    (g, DCTERMS.type, Literal(role)),
+                    (g, DCTERMS.source, Literal(source)),
+                    (g, DCTERMS.hasVersion, Literal(digest)),
+                ],
+            )
+        )
+
+    def _forget(self, graph: str) -> None:
+        self.store.drop_graph(URIRef(graph))
+        self.store.apply(Changeset(Graphs.META, {URIRef(graph)}))
+
+    def _load_shapes(self, report: InitReport) -> None:
+        from rdflib import Graph
+
+        shapes_dir = self.settings.resolved_shapes_dir()
+        loaded = self._loaded("shapes")
+        present = {}
+        for path in sorted(shapes_dir.glob("*.ttl")):
+            iri = str(Graphs.shapes(path.stem))
+            present[iri] = path
+            digest = _sha256(path)
+            if loaded.get(iri) == digest:
+                report.shapes_graphs[iri] = "unchanged"
+                continue
+            g = Graph()
+            g.parse(path, format="turtle")
+            self.store.replace_graph(URIRef(iri), g)
+            self._remember(iri, "shapes", path.name, digest)
+            report.shapes_graphs[iri] = "loaded"
+        for iri in set(loaded) - set(present):
+            self._forget(iri)
+            report.shapes_graphs[iri] = "removed"
+
+    def initialized(self) -> bool:
+        return bool(self._loaded("ontology"))
+
+    def ensure_initialized(self) -> None:
+        if not self.initialized():
+            self.initialize()
+
+    def load_demo(self, progress: Progress | None = None) -> ImportReport | None:
+        """Import the demo hospital shipped with medgrade, if the inventory is empty."""
+        if self.store.count(Graphs.INVENTORY):
+            return None
+        demo = Path(__file__).resolve().parent / "demo"
+        files = [demo / "devices.csv", demo / "destinations.csv", demo / "assets.csv"]
+        return self.import_files(files, progress=progress, why="示范医院 / demo hospital")
+
+    # --- import --------------------------------------------------------------------------------
+    def plan(self, paths: Sequence[Path], progress: Progress | None = None) -> ImportPlan:
+        """What importing ``paths`` would write, with every problem found; writes nothing."""
+        plan = ImportPlan(files=[p.name for p in paths])
+        sheets: list[Sheet] = []
+        for path in paths:
+            suffix = path.suffix.lower()
+            if not path.is_file():
+                plan.problems.append(Problem("file not found", "文件不存在", where=str(path)))
+            elif suffix == ".csv":
+                sheets += read_csv(path, plan.problems)
+            elif suffix == ".xlsx":
+                sheets += read_xlsx(path, plan.problems)
+            elif suffix in RDF_FORMATS:
+                sub = plan_rdf(path, self.ids)
+                sub.files = []
+                plan.merge(sub)
+            else:
+                plan.problems.append(
+                    Problem(
+                        f"unsupported file type '{suffix}' (use .csv, .xlsx, .ttl, .jsonld, .nq or .nt)",
+                        f"不支持的文件类型“{suffix}”（请使用 .csv、.xlsx、.ttl、.jsonld、.nq 或 .nt）",
+                        where=path.name,
+                    )
+                )
+        if sheets:
+            plan.merge(plan_sheets(sheets, self.ontology, self.ids, self._known, progress))
+        return plan
+
+    def import_files(self, paths: Sequence[Path], progress: Progress | None = None, why: str = "") -> ImportReport:
+        """Import files atomically: every problem is reported and nothing is written, or all is."""
+        self.ensure_initialized()
+        paths = [Path(p) for p in paths]
+        if paths and all(p.suffix.lower() in (".nt", ".nq") for p in paths) and not self.store.count(Graphs.INVENTORY):
+            streamed = self._stream(paths, progress, why)
+            if streamed is not None:
+                return streamed
+        plan = self.plan(paths, progress)
+        if plan.problems:
+            raise ImportProblem(
+                f"import refused: {len(plan.problems)} problem(s); nothing was written",
+                f"导入被拒绝：共 {len(plan.problems)} 处问题，未写入任何内容",
+                problems=plan.problems,
+            )
+        report = ImportReport(files=plan.files, warnings=plan.warnings)
+        records = list(plan.records.values())
+        total = sum(len(r.triples) for r in records)
+        if total > BULK_THRESHOLD and self.store.count(Graphs.INVENTORY) == 0:
+            self._bulk(records, report)
+        else:
+            self._apply(records, report)
+        if report.wrote:
+            report.record = str(self._audit(plan, report, records, why))
+        self.store.flush()
+        return report
+
+    def _stream(self, paths: list[Path], progress: Progress | None, why: str) -> ImportReport | None:
+        """First load of large N-Triples/N-Quads: check every triple while streaming it through
+        Oxigraph's parser, then bulk-load the files. None (use the general path) when a file has
+        blank nodes or N-Quads in the default graph, which need the general path's handling."""
+        import pyoxigraph as ox
+
+        problems: list[Problem] = []
+        subjects: set[str] = set()
+        assets = 0
+        asset_type, inventory = str(MG.DataAsset), str(Graphs.INVENTORY)
+        for path in paths:
+            if not path.is_file():
+                problems.append(Problem("file not found", "文件不存在", where=str(path)))
+                continue
+            fmt = ox.RdfFormat.N_QUADS if path.suffix.lower() == ".nq" else ox.RdfFormat.N_TRIPLES
+            try:
+                for n, q in enumerate(ox.parse(path=str(path), format=fmt), start=1):
+                    s = q.subject
+                    if type(s) is not ox.NamedNode or type(q.object) is ox.BlankNode:
+                        return None
+                    if fmt == ox.RdfFormat.N_QUADS and (
+                        type(q.graph_name) is ox.DefaultGraph or q.graph_name.value != inventory
+                    ):
+                        return None
+                    if s.value.startswith(_ONTOLOGY_PREFIXES):
+                        problems.append(
+                            Problem(
+                                f"<{s.value}> is an ontology term; edit the ontology instead",
+                                f"<{s.value}> 是本体术语，请编辑本体",
+                                where=path.name,
+                            )
+                        )
+                        break
+                    subjects.add(s.value)
+                    if q.predicate.value == _RDF_TYPE and q.object.value == asset_type:
+                        assets += 1
+                    if progress and n % 100_000 == 0:
+                        progress(100_000)
+            except SyntaxError as exc:
+                problems.append(Problem(f"cannot parse: {exc}", f"无法解析：{exc}", where=path.name))
+        if problems:
+            raise ImportProblem(
+                f"import refused: {len(problems)} problem(s); nothing was written",
+                f"导入被拒绝：共 {len(problems)} 处问题，未写入任何内容",
+                problems=problems,
+            )
+        report = ImportReport(
+            files=[p.name for p in paths], added={"asset": assets, "resource": len(subjects) - assets}
+        )
+        for path in paths:
+            self.store.bulk_load(path, "nq" if path.suffix.lower() == ".nq" else "nt", Graphs.INVENTORY)
+        report.bulk = True
+        report.triples = self.store.count(Graphs.INVENTORY)
+        plan = ImportPlan(files=report.files)
+        report.record = str(self._audit(plan, report, [], why))
+        self.store.flush()
+        return report
+
+    def _known(self, kind: str, local_ids: set[str]) -> set[str]:
+        mint = {"asset": self.ids.asset, "device": self.ids.device, "destination": self.ids.destination}[kind]
+        found: set[str] = set()
+        ordered = sorted(local_ids)
+        for i in range(0, len(ordered), _CHUNK):
+            values = " ".join(sparql_term(mint(x)) for x in ordered[i : i + _CHUNK])
+            rows = self.store.select(
+                f"SELECT ?id WHERE {{ GRAPH {sparql_term(Graphs.INVENTORY)} {{ VALUES ?x {{ {values} }} "
+                f"?x {sparql_term(MG.identifier)} ?id }} }}"
+            )
+            found |= {str(r["id"]) for r in rows}
+        return found
+
+    def _existing(self, roots: list[URIRef]) -> dict[URIRef, set[Triple]]:
+        out: dict[URIRef, set[Triple]] = {}
+        for i in range(0, len(roots), _CHUNK):
+            rows = self.store.select(
+                f"SELECT ?root ?s ?p ?o WHERE {{ GRAPH {sparql_term(Graphs.INVENTORY)} {{ "
+                f"{parts_pattern(roots[i : i + _CHUNK])} ?s ?p ?o }} }}"
+            )
+            for r in rows:
+                out.setdefault(r["root"], set()).add((r["s"], r["p"], r["o"]))  # type: ignore[arg-type]
+        return out
+
+    def _apply(self, records: list[Record], report: ImportReport) -> None:
+        existing = self._existing([r.root for r in records])
+        changes = Changeset(Graphs.INVENTORY)
+        for record in records:
+            before = existing.get(record.root)
+            tally = (
+                report.added
+                if before is None
+                else report.unchanged
+                if before == set(record.triples)
+                else report.changed
+            )
+            tally[record.kind] = tally.get(record.kind, 0) + 1
+            if before != set(record.triples):
+                changes.subjects.add(record.root)
+                changes.triples += record.triples
+        if changes.subjects:
+            self.store.apply(changes)
+            report.triples = len(changes.triples)
+
+    def _bulk(self, records: list[Record], report: ImportReport) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "import.nt"
+            with path.open("w", encoding="utf-8") as out:
+                for record in records:
+                    out.writelines(nt_line(t) + "\n" for t in record.triples)
+                    report.added[record.kind] = report.added.get(record.kind, 0) + 1
+                    report.triples += len(record.triples)
+            self.store.bulk_load(path, "nt", Graphs.INVENTORY)
+        report.bulk = True
+
+    def _audit(self, plan: ImportPlan, report: ImportReport, records: Iterable[Record], why: str) -> URIRef:
+        rec = self.ids.record()
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        summary = ", ".join(
+            f"{k}: +{report.added.get(k, 0)} ~{report.changed.get(k, 0)}"
+            for k in sorted(set(report.added) | set(report.changed))
+        )
+        note = why or f"导入 / import of {', '.join(plan.files)}"
+        quads: list[tuple[Node, Node, Node, URIRef]] = [
+            (rec, RDF.type, MG.ChangeRecord, Graphs.AUDIT),
+            (rec, MG.actor, Literal(self.settings.user), Graphs.AUDIT),
+            (
+                rec,
+                MG.performedAt,
+                Literal(
+                    now.isoformat().replace("+00:00", "Z"), datatype=URIRef("http://www.w3.org/2001/XMLSchema#dateTime")
+                ),
+                Graphs.AUDIT,
+            ),
+            (rec, MG.justification, Literal(f"{note} ({summary})"), Graphs.AUDIT),
+        ]
+        quads += [(rec, MG.sourceFile, Literal(f), Graphs.AUDIT) for f in plan.files]
+        if not report.bulk:
+            changed = {r.root for r in records if r.kind in ("asset", "resource")}
+            quads += [(rec, MG.concerns, root, Graphs.AUDIT) for root in sorted(changed)]
+        self.store.apply(Changeset(Graphs.AUDIT, extra=quads))
+        return rec
+
+    # --- status --------------------------------------------------------------------------------
+    def status(self) -> dict[str, object]:
+        counts = {str(g): self.store.count(g) for g in sorted(self.store.graphs())}
+        assets = self.store.select(
+            f"SELECT (COUNT(?a) AS ?n) WHERE {{ GRAPH {sparql_term(Graphs.INVENTORY)} {{ ?a a {sparql_term(MG.DataAsset)} }} }}"
+        )
+        return {
+            "store": self.store.descriptor,
+            "initialized": self.initialized(),
+            "graphs": counts,
+            "assets": as_int(assets[0].get("n")) if assets else 0,
+        }

@@ -1,0 +1,39 @@
+"""Stores: one small protocol, backends chosen by a descriptor string.
+
+=====================================  ==========================================================
+descriptor                             backend
+=====================================  ==========================================================
+``oxigraph:PATH``                      embedded, persistent Oxigraph (the default, ``./medgrade-data``)
+``memory:``                            in-process Oxigraph, nothing on disk (tests, experiments)
+``sparql:QUERY_URL|UPDATE_URL``        any SPARQL 1.1 server (Protocol + Update) over HTTP
+=====================================  ==========================================================
+"""
+
+from __future__ import annotations
+
+from kg.errors import InputError
+from kg.store.base import Changeset, Graphs, Store, sparql_term
+
+__all__ = ["Changeset", "Graphs", "Store", "open_store", "sparql_term"]
+
+
+def open_store(descriptor: str) -> Store:
+    """Open the store a descriptor names."""
+    kind, _, rest = descriptor.partition(":")
+    if kind == "memory" and rest == "":
+        from kg.store.oxigraph import OxigraphStore
+
+        return OxigraphStore(None)
+    if kind == "oxigraph" and rest:
+        from kg.store.oxigraph import OxigraphStore
+
+        return OxigraphStore(rest)
+    if kind == "sparql" and rest:
+        from kg.store.sparql import SparqlStore
+
+        query_url, _, update_url = rest.partition("|")
+        return SparqlStore(query_url, update_url or None)
+    raise InputError(
+        f"unknown store descriptor '{descriptor}': use oxigraph:PATH, memory: or sparql:QUERY_URL|UPDATE_URL",
+        f"无法识别的存储描述“{descriptor}”：请使用 oxigraph:路径、memory: 或 sparql:查询地址|更新地址",
+    )

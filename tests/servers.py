@@ -1,0 +1,61 @@
+"""Real servers the tests start on loopback (and stop): the Oxigraph SPARQL server from PyPI."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def oxigraph_executable() -> str | None:
+    beside = Path(sys.executable).with_name("oxigraph")
+    return str(beside) if beside.exists() else shutil.which("oxigraph")
+
+
+@contextlib.contextmanager
+def oxigraph_server(location: Path) -> Iterator[str]:
+    """Run ``oxigraph serve`` on a free loopback port; yields its base URL."""
+    exe = oxigraph_executable()
+    if exe is None:
+        raise RuntimeError("the 'oxigraph' server executable is not installed (pip install oxigraph)")
+    port = free_port()
+    proc = subprocess.Popen(
+        [exe, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+                raise RuntimeError(f"oxigraph serve exited with {proc.returncode}: {out[-500:]}")
+            try:
+                if httpx.get(f"{base}/query", params={"query": "ASK {}"}, timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("oxigraph serve did not answer within 30 s")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -1,0 +1,103 @@
+"""The demo hospital: shipped with the package, up to date with its generator, and as rich as
+issue #3 asks (devices, assets with elements, derivation chains, approvals, a destination)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import networkx as nx
+import pytest
+
+from kg.namespaces import MG, PROV, RDFS
+from kg.ontology import Ontology
+from kg.service import Service
+from kg.settings import Settings
+from kg.store import Graphs, open_store, sparql_term
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@pytest.fixture(scope="module")
+def demo(onto: Ontology) -> Service:
+    svc = Service(Settings(store="memory:"), store=open_store("memory:"), ontology=onto)
+    report = svc.initialize(demo=True)
+    assert report.demo is not None and not report.demo.warnings
+    return svc
+
+
+def q(svc: Service, body: str) -> list[dict[str, object]]:
+    prefixes = f"PREFIX mg: <{MG}> PREFIX prov: <{PROV}> PREFIX rdfs: <{RDFS}>\n"
+    return svc.store.select(prefixes + body.replace("$INV", sparql_term(Graphs.INVENTORY)))  # type: ignore[return-value]
+
+
+def test_committed_csvs_match_the_generator() -> None:
+    proc = subprocess.run([sys.executable, "-m", "kg.demo.generate", "--check"], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_devices_and_types(demo: Service, onto: Ontology) -> None:
+    rows = q(demo, "SELECT ?d ?t WHERE { GRAPH $INV { ?d a mg:Equipment ; a ?t FILTER(?t != mg:Equipment) } }")
+    types = {str(r["t"]) for r in rows}
+    assert len({r["d"] for r in rows}) >= 40 and len(types) >= 15
+    assert types <= {t.iri for t in onto.equipment_types}
+
+
+def test_assets_with_elements_and_chinese_names(demo: Service) -> None:
+    rows = q(
+        demo,
+        """SELECT ?a ?name (COUNT(?e) AS ?n) WHERE { GRAPH $INV { ?a a mg:DataAsset ; rdfs:label ?name
+                      OPTIONAL { ?a mg:hasElement ?e } } } GROUP BY ?a ?name""",
+    )
+    assert len(rows) >= 300
+    assert all(int(r["n"].toPython()) > 0 for r in rows)  # type: ignore[attr-defined]
+    assert all(CJK.search(str(r["name"])) for r in rows)
+
+
+def lineage(demo: Service) -> nx.DiGraph:
+    rows = q(demo, "SELECT ?s ?a WHERE { GRAPH $INV { ?a prov:wasDerivedFrom ?s } }")
+    return nx.DiGraph((str(r["s"]), str(r["a"])) for r in rows)
+
+
+def test_derived_products_in_chains_up_to_five_steps(demo: Service) -> None:
+    g = lineage(demo)
+    assert nx.is_directed_acyclic_graph(g)
+    derived = {n for n in g if g.in_degree(n) > 0}
+    assert len(derived) >= 30
+    assert nx.dag_longest_path_length(g) == 5
+
+
+def test_a_product_reached_by_two_paths(demo: Service) -> None:
+    g = lineage(demo)
+    two = [n for n in g if any(len(list(nx.all_simple_paths(g, a, n))) >= 2 for a in nx.ancestors(g, n))]
+    assert two
+
+
+def test_approved_and_unapproved_deidentification(demo: Service) -> None:
+    rows = q(
+        demo,
+        """SELECT ?a (BOUND(?ap) AS ?approved) WHERE { GRAPH $INV { ?a prov:wasGeneratedBy ?act .
+                      ?act mg:transformationType mg:Deidentification OPTIONAL { ?act mg:approval ?ap } } }""",
+    )
+    approved = {bool(r["approved"].toPython()) for r in rows}  # type: ignore[attr-defined]
+    assert approved == {True, False}
+
+
+def test_information_centre_destination(demo: Service) -> None:
+    rows = q(
+        demo,
+        """SELECT ?d ?name ?gp WHERE { GRAPH $INV { ?d a mg:Destination ; rdfs:label ?name ;
+                      mg:gradedProtectionLevel ?gp ; mg:clearedUpTo ?lv } }""",
+    )
+    centre = [r for r in rows if "信息中心" in str(r["name"])]
+    assert centre and int(centre[0]["gp"].toPython()) == 3  # type: ignore[attr-defined]
+    outbound = q(
+        demo,
+        "SELECT ?t WHERE { GRAPH $INV { ?t mg:toDestination ?d . ?d rdfs:label ?n FILTER(CONTAINS(?n, '信息中心')) } }",
+    )
+    assert len(outbound) >= 3
+
+
+def test_demo_is_not_loaded_twice(demo: Service) -> None:
+    assert demo.load_demo() is None

@@ -244,6 +244,89 @@ def template_command(
     console.print(f"已写入 / written: {output}", highlight=False)
 
 
+class ReportFormat(StrEnum):
+    text = "text"
+    json = "json"
+    ttl = "ttl"
+
+
+@app.command("validate")
+def validate_command(
+    ctx: typer.Context,
+    fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="报告格式 / report format")] = ReportFormat.text,
+) -> None:
+    """按 SHACL 规则校验（符合时退出码 0，不符合时 1）/ validate with the SHACL rules (exit 0 conforms, 1 not)."""
+    svc = service_for(ctx)
+    try:
+        with _progress("校验 / validating") as bar:
+            bar.add_task("validate", total=None)
+            report = svc.validate()
+        labels = _asset_labels(svc, {r.focus for r in report.results})
+    finally:
+        svc.close()
+    if fmt is ReportFormat.json:
+        emit_json(report.to_dict())
+    elif fmt is ReportFormat.ttl:
+        sys.stdout.write(report.to_graph().serialize(format="turtle"))
+    else:
+        _print_report(report, labels)
+    raise typer.Exit(0 if report.conforms else 1)
+
+
+def _asset_labels(svc: Service, focus: set[str]) -> dict[str, str]:
+    from rdflib import URIRef
+
+    from kg.namespaces import RDFS
+    from kg.store import Graphs, sparql_term
+
+    assets = sorted({_asset_of(svc, f) for f in focus})
+    if not assets:
+        return {}
+    values = " ".join(sparql_term(URIRef(svc.ids.asset(a))) for a in assets if not a.startswith("http"))
+    rows = (
+        svc.store.select(
+            f"SELECT ?a ?l WHERE {{ GRAPH {sparql_term(Graphs.INVENTORY)} {{ VALUES ?a {{ {values} }} "
+            f"?a {sparql_term(RDFS.label)} ?l }} }}"
+        )
+        if values
+        else []
+    )
+    return {svc.ids.local_id(str(r["a"])) or str(r["a"]): str(r["l"]) for r in rows}
+
+
+def _asset_of(svc: Service, focus: str) -> str:
+    """The asset a focus node belongs to (itself, or the asset whose part it is)."""
+    prefix = svc.ids.base + "asset/"
+    return focus[len(prefix) :].split("/", 1)[0] if focus.startswith(prefix) else focus
+
+
+_SEVERITY = {
+    "Violation": "[red]✗ 违规 Violation[/]",
+    "Warning": "[yellow]! 警告 Warning[/]",
+    "Info": "[blue]i 提示 Info[/]",
+}
+
+
+def _print_report(report: Any, labels: dict[str, str]) -> None:
+    from collections import defaultdict
+
+    groups: dict[str, list[Any]] = defaultdict(list)
+    for r in report.results:
+        groups[r.focus_id.split("/")[1] if r.focus_id.startswith("asset/") else r.focus_id.split("/")[0]].append(r)
+    for key in sorted(groups):
+        name = labels.get(key)
+        console.print(f"[bold]{key}[/]" + (f"  {name}" if name else ""), highlight=False)
+        for r in sorted(groups[key], key=lambda r: (r.rule, r.message_en)):
+            where = f"  ({r.focus_id})" if r.focus_id != key else ""
+            console.print(f"  {_SEVERITY[r.severity]} {r.rule}{where}", highlight=False)
+            console.print(f"      {r.message_zh}", highlight=False, markup=False)
+            console.print(f"      {r.message_en}", highlight=False, markup=False)
+    violations = sum(r.severity == "Violation" for r in report.results)
+    warnings = len(report.results) - violations
+    verdict = "符合 / conforms" if report.conforms else "不符合 / does not conform"
+    console.print(f"{verdict}: {violations} 项违规 violation(s), {warnings} 项警告或提示 warning(s)/info")
+
+
 @app.command("status")
 def status_command(
     ctx: typer.Context,

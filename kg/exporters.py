@@ -102,6 +102,16 @@ class Inventory:
             "a",
             "did",
         )
+        impacts = _q(
+            self.store,
+            """SELECT ?a ?o ?d WHERE { GRAPH $INV { ?a mg:hasImpact ?i .
+            ?i mg:impactObject ?o ; mg:impactDegree ?d } }""",
+        )
+        impact_text: dict[Any, list[str]] = defaultdict(list)
+        for r in impacts:
+            obj, deg = o.impact_objects.get(str(r["o"])), o.impact_degrees.get(str(r["d"]))
+            if obj and deg:
+                impact_text[r["a"]].append(f"{obj.label_zh}:{deg.label_zh}")
         personal = _multi(
             _q(self.store, "SELECT ?a ?pi WHERE { GRAPH $INV { ?a mg:hasPersonalInformation ?pi } }"), "a", "pi"
         )
@@ -135,6 +145,7 @@ class Inventory:
                     "approved_by": str(r.get("by", "")),
                     "approved_on": _date_text(on) if on is not None else "",
                     "approval_note": str(r.get("why", "")),
+                    "impacts": ";".join(sorted(impact_text.get(a, []))),
                     "transfer_to": ";".join(transfers.get(a, [])),
                     "category_path": " / ".join(c.label_zh for c in o.category_path(cat)) if cat else "",
                     "category_code": cat.notation or "" if cat else "",

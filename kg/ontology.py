@@ -265,7 +265,13 @@ class _Builder:
     def build(self) -> Ontology:
         levels = self.build_levels()
         by_iri = {lv.iri: lv for lv in levels}
-        categories = self.build_concepts(MG.DataCategory, by_iri, Category, need_floor=True)
+        categories = self.build_concepts(
+            MG.DataCategory,
+            by_iri,
+            Category,
+            need_floor=True,
+            identifies_person_as=lambda s: next((str(o) for o in self.g.objects(s, MG.identifiesPersonAs)), None),
+        )
         pi = self.build_personal_information(by_iri)
         objects = [Term(**self.term_fields(s)) for s in self.instances(MG.ImpactObject)]
         degrees = self.build_degrees()
@@ -549,6 +555,10 @@ class _Builder:
             return None
         if level is None:
             return None
+        exempt = self.one(s, MG.exemptingDecision)
         return GradingPolicy(
-            **self.term_fields(s), important_data_threshold=int(threshold.toPython()), important_data_level=level
+            **self.term_fields(s),
+            important_data_threshold=int(threshold.toPython()),
+            important_data_level=level,
+            exempting_decision=str(exempt) if exempt is not None else None,
         )

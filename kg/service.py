@@ -28,6 +28,7 @@ from kg.ontology_files import load_files
 from kg.settings import Settings
 from kg.store import Changeset, Graphs, Store, open_store, sparql_term
 from kg.store.base import Triple, as_int, nt_line, parts_pattern
+from kg.validation import Report, Validator, load_shapes
 
 Progress = Callable[[int], None]
 _ONTOLOGY_PREFIXES = (str(MG), "https://w3id.org/medgrade/def")
@@ -71,6 +72,7 @@ class Service:
         self.store = store if store is not None else open_store(settings.store)
         self._ontology = ontology
         self.ids = Ids(settings.base_iri)
+        self._validator: Validator | None = None
 
     @property
     def ontology(self) -> Ontology:
@@ -87,6 +89,7 @@ class Service:
         left alone, edited ones replaced, removed ones dropped; the inventory is never touched);
         with ``demo``, load the demo hospital when the inventory is empty."""
         report = InitReport()
+        self._validator = None  # shapes or ontology may change below
         onto_dir = self.settings.resolved_ontology_dir()
         files = load_files(onto_dir)
         self.ontology  # noqa: B018 - check the ontology is usable before writing it
@@ -366,6 +369,28 @@ class Service:
             quads += [(rec, MG.concerns, root, Graphs.AUDIT) for root in sorted(changed)]
         self.store.apply(Changeset(Graphs.AUDIT, extra=quads))
         return rec
+
+    # --- validation ----------------------------------------------------------------------------
+    def validator(self) -> Validator:
+        """The validator over this store (shapes read once; :meth:`initialize` resets it)."""
+        if self._validator is None:
+            self.ensure_initialized()
+            self._validator = Validator(self.store, load_shapes(self.store), self.ids)
+        return self._validator
+
+    def validate(self, changed: Iterable[URIRef] | None = None) -> Report:
+        """Validate the store with the SHACL shapes: everything, or what ``changed`` affects."""
+        return self.validator().validate(changed)
+
+    def change(self, changes: Changeset, changed: Iterable[URIRef], derivations: bool = True) -> Report:
+        """Apply a changeset and re-validate incrementally what it touches (before and after).
+
+        ``derivations``: whether the change may add or remove derivations (cycle checks)."""
+        validator = self.validator()
+        changed = set(changed)
+        before = validator.affected(changed, derivations)
+        self.store.apply(changes)
+        return validator.validate(changed, before=before, derivations=derivations)
 
     # --- status --------------------------------------------------------------------------------
     def status(self) -> dict[str, object]:

@@ -87,7 +87,16 @@ class Concept(Term):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Category(Concept):
-    """A business category of equipment usage data (what the data is about)."""
+    """A business category of equipment usage data (what the data is about).
+
+    ``identifies_person_as``: the personal-information category data of this category counts
+    as when it sits next to personal data (a device serial number next to patient data).
+    """
+
+    identifies_person_as: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**Concept.to_dict(self), "identifies_person_as": self.identifies_person_as}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -233,6 +242,7 @@ class GradingPolicy(Term):
 
     important_data_threshold: int
     important_data_level: Level
+    exempting_decision: str | None = None  # IRI of the review decision that exempts data from it
 
     def to_dict(self) -> dict[str, Any]:
         return {

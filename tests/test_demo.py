@@ -101,3 +101,16 @@ def test_information_centre_destination(demo: Service) -> None:
 
 def test_demo_is_not_loaded_twice(demo: Service) -> None:
     assert demo.load_demo() is None
+
+
+def test_demo_validates_with_exactly_the_violations_it_was_built_to_contain(demo: Service) -> None:
+    report = demo.validate()
+    found = sorted((r.rule, r.focus_id, r.severity) for r in report.results)
+    transfer = "asset/pkg-mfr-vent-alarm-2026q3/transfer/mfr-vent-svc"
+    assert found == [
+        ("R12", transfer, "Violation"),  # General-3 data to a destination cleared for General-2
+        ("R12", transfer, "Violation"),  # ... without de-identification before sharing
+        ("R12", transfer, "Violation"),  # ... and without an approval for release
+        ("R8", "asset/vent-alarm-deid-2026q3/activity", "Violation"),  # the unapproved de-identification
+    ]
+    assert not report.conforms

@@ -321,3 +321,33 @@ def test_hostile_or_broken_rdf_is_refused(svc: Service, tmp_path: Path, name: st
         svc.import_files([path])
     assert any(message in str(p) and name in str(p) for p in info.value.problems), [str(p) for p in info.value.problems]
     assert svc.store.count(Graphs.INVENTORY) == 0
+
+
+def test_empty_level_takes_the_computed_level_and_a_lower_one_is_kept_for_validation(
+    svc: Service, tmp_path: Path
+) -> None:
+    header = HEADER.strip() + ",影响评估\n"
+    path = write(
+        tmp_path,
+        "impacts.csv",
+        "i1,按规则定级,汇总报表,,,CT,,,,,,,,,,,,个人权益:特别严重;public interest:general\n"
+        "i2,评估偏低,汇总报表,一般数据2级,,CT,,,,,,,,,,,,个人权益:特别严重\n",
+        header=header,
+    )
+    svc.import_files([path])
+    g = inventory(svc)
+    assert (svc.ids.asset("i1"), MG.assessedLevel, MG.GeneralData4) in g  # the computed level
+    assert (svc.ids.asset("i2"), MG.assessedLevel, MG.GeneralData2) in g  # the steward's, not silently raised
+    impact = URIRef(f"{svc.ids.asset('i1')}/impact/PublicInterest")
+    assert (impact, MG.impactDegree, MG.GeneralHarm) in g
+    report = svc.validate()
+    assert [(r.rule, r.focus_id) for r in report.results] == [("R2", "i2")]
+
+
+def test_bad_impact_cell(svc: Service, tmp_path: Path) -> None:
+    header = HEADER.strip() + ",影响评估\n"
+    path = write(tmp_path, "bad.csv", "i1,名称,汇总报表,,,CT,,,,,,,,,,,,个人权益特别严重;外星人:严重\n", header=header)
+    with pytest.raises(ImportProblem) as info:
+        svc.import_files([path])
+    text = "\n".join(str(p) for p in info.value.problems)
+    assert "'个人权益特别严重' is not object:degree" in text and "unknown impact object '外星人'" in text

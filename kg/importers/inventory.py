@@ -14,6 +14,7 @@ from typing import TypeVar
 from rdflib import Literal, URIRef
 
 from kg.errors import InputError, Problem
+from kg.grading import AssetFacts, grade
 from kg.ids import Ids, check_id
 from kg.importers.plan import ImportPlan, Record
 from kg.importers.tabular import Row, Sheet
@@ -57,6 +58,10 @@ P_WHY = MG.justification
 C_TRANSFER = MG.Transfer
 P_TRANSFERS = MG.transfersAsset
 P_TO = MG.toDestination
+P_IMPACT = MG.hasImpact
+C_IMPACT = MG.ImpactStatement
+P_IMPACT_OBJECT = MG.impactObject
+P_IMPACT_DEGREE = MG.impactDegree
 
 
 def split_list(text: str) -> list[str]:
@@ -298,7 +303,14 @@ def _plan_assets(
             t.append((a, P_LABEL, Literal(name)))
         if category is not None:
             t.append((a, P_CATEGORY, URIRef(category.iri)))
+        impacts = _impacts(r, a, onto, t)
+        personal = _personal(r, a, onto, t)
+        count = r.count("subject_count")
         level = r.term("level", onto.level)
+        if level is None and not r.text("level") and category is not None:
+            # an empty level cell means "take the computed level" (R2-R6 on what the row says)
+            facts = AssetFacts(str(a), category.iri, tuple(impacts), tuple(personal), count)
+            level = grade(facts, onto).level
         if level is not None:
             t.append((a, P_LEVEL, URIRef(level.iri)))
         eq_type = r.term("equipment_type", onto.equipment_types.find)
@@ -324,8 +336,6 @@ def _plan_assets(
         for element in split_list(r.text("elements")):
             e = ids.element(asset_id, element)
             t += [(a, P_ELEMENT, e), (e, P_TYPE, C_ELEMENT), (e, P_LABEL, Literal(element))]
-        _personal(r, a, onto, t)
-        count = r.count("subject_count")
         if count is not None:
             t.append((a, P_SUBJECTS, Literal(count)))  # xsd:integer: Oxigraph stores derived integer types as integer
         for key, prop in (("owner", P_OWNER), ("notes", P_COMMENT)):
@@ -344,18 +354,40 @@ def _plan_assets(
     _warn_cycles(edges, plan)
 
 
-def _personal(r: _RowReader, a: URIRef, onto: Ontology, t: list[Triple]) -> None:
+def _personal(r: _RowReader, a: URIRef, onto: Ontology, t: list[Triple]) -> list[str]:
+    """The 个人信息 cell: 是/否, or personal-information categories; returns their IRIs."""
     raw = r.text("personal")
-    if not raw:
-        return
-    flag = parse_bool(raw)
-    if flag is True:
-        t.append((a, P_PERSONAL, URIRef(onto.personal_information_root().iri)))
-    elif flag is None:
-        for item in split_list(raw):
-            pi = r.term("personal", onto.personal_information.find, item)
-            if pi is not None:
-                t.append((a, P_PERSONAL, URIRef(pi.iri)))
+    flag = parse_bool(raw) if raw else False
+    found = [onto.personal_information_root().iri] if flag else []
+    if flag is None:
+        found = [
+            pi.iri for pi in (r.term("personal", onto.personal_information.find, x) for x in split_list(raw)) if pi
+        ]
+    t += [(a, P_PERSONAL, URIRef(iri)) for iri in found]
+    return found
+
+
+def _impacts(r: _RowReader, a: URIRef, onto: Ontology, t: list[Triple]) -> list[tuple[str, str]]:
+    """The 影响评估 cell: ``object:degree`` pairs (zh or en names); one impact statement each."""
+    pairs: list[tuple[str, str]] = []
+    for item in split_list(r.text("impacts")):
+        obj_text, sep, deg_text = item.replace("：", ":").partition(":")
+        if not sep:
+            r.problem("impacts", f"'{item}' is not object:degree", f"“{item}”不是“影响对象:影响程度”")
+            continue
+        obj = r.term("impacts", onto.impact_objects.find, obj_text.strip())
+        deg = r.term("impacts", onto.impact_degrees.find, deg_text.strip())
+        if obj is None or deg is None:
+            continue
+        node = URIRef(f"{a}/impact/{obj.local_name}")
+        t += [
+            (a, P_IMPACT, node),
+            (node, P_TYPE, C_IMPACT),
+            (node, P_IMPACT_OBJECT, URIRef(obj.iri)),
+            (node, P_IMPACT_DEGREE, URIRef(deg.iri)),
+        ]
+        pairs.append((obj.iri, deg.iri))
+    return pairs
 
 
 def _derivation(

@@ -127,6 +127,14 @@ ASSETS = SheetSpec(
         Column("approved_on", "审批日期", "approved_on", False, "YYYY-MM-DD", "YYYY-MM-DD"),
         Column("approval_note", "审批依据", "approval_note", False, "审批理由或依据", "why it was approved"),
         Column(
+            "impacts",
+            "影响评估",
+            "impacts",
+            False,
+            "影响对象:影响程度，以 ; 分隔，如 个人权益:特别严重;公共利益:一般",
+            "impact object:degree pairs separated by ;, e.g. individual rights:particularly serious;public interest:general",
+        ),
+        Column(
             "transfer_to",
             "提供去向",
             "transfer_to",

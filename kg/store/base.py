@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
@@ -211,6 +211,13 @@ class Store(Protocol):
 
     def count(self, graph: URIRef | None = None) -> int:
         """How many triples ``graph`` holds (all named graphs when None)."""
+
+    def edges(self, predicate: URIRef, graph: URIRef) -> list[tuple[str, str]]:
+        """Every (subject, object) IRI pair of ``predicate`` in ``graph``, as strings (fast)."""
+
+    def oxigraph_view(self) -> Any:
+        """A pyoxigraph Store holding this store's graphs, for engines that read Oxigraph natively
+        (pyshacl): the store itself when embedded, a snapshot copy when remote."""
 
     def flush(self) -> None:
         """Make acknowledged writes durable."""

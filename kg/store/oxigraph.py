@@ -139,8 +139,11 @@ class OxigraphStore:
             yield to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)  # type: ignore[arg-type]
 
     def graphs(self) -> set[URIRef]:
-        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
-        return {r["g"] for r in rows if isinstance(r.get("g"), URIRef)}  # type: ignore[misc]
+        found = set()
+        for g in self._store.named_graphs():
+            if isinstance(g, ox.NamedNode) and next(iter(self._store.quads_for_pattern(None, None, None, g)), None):
+                found.add(URIRef(g.value))
+        return found
 
     def count(self, graph: URIRef | None = None) -> int:
         if graph is None:
@@ -148,6 +151,16 @@ class OxigraphStore:
         else:
             rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {sparql_term(graph)} {{ ?s ?p ?o }} }}")
         return as_int(rows[0].get("n")) if rows else 0
+
+    def edges(self, predicate: URIRef, graph: URIRef) -> list[tuple[str, str]]:
+        out = []
+        for q in self._store.quads_for_pattern(None, ox.NamedNode(str(predicate)), None, ox.NamedNode(str(graph))):
+            if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.NamedNode):
+                out.append((q.subject.value, q.object.value))
+        return out
+
+    def oxigraph_view(self) -> ox.Store:
+        return self._store
 
     def flush(self) -> None:
         if self.path is not None:

@@ -130,6 +130,25 @@ class SparqlStore:
         rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}")
         return as_int(rows[0].get("n")) if rows else 0
 
+    def edges(self, predicate: URIRef, graph: URIRef) -> list[tuple[str, str]]:
+        rows = self.select(
+            f"SELECT ?s ?o WHERE {{ GRAPH {sparql_term(graph)} {{ ?s {sparql_term(predicate)} ?o "
+            "FILTER(isIRI(?s) && isIRI(?o)) } }"
+        )
+        return [(str(r["s"]), str(r["o"])) for r in rows]
+
+    def oxigraph_view(self) -> ox.Store:
+        """A snapshot of every named graph in an in-memory Oxigraph store."""
+        view = ox.Store()
+        for graph in self.graphs():
+            response = self._post(
+                self.query_url,
+                {"query": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {sparql_term(graph)} {{ ?s ?p ?o }} }}"},
+                GRAPH_TYPES,
+            )
+            view.load(response.content, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(graph)))
+        return view
+
     def flush(self) -> None:
         """Nothing to flush: the server owns durability."""
 

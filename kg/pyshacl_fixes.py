@@ -1,0 +1,76 @@
+"""Two fixes to pyshacl for large reports (the results it finds are unchanged).
+
+pyshacl builds its text report by repeated string concatenation (quadratic in the number of
+results), and names every node in it through rdflib's namespace manager, which files each new
+IRI namespace into a trie that is scanned on every insert (quadratic in the number of distinct
+namespaces; every asset IRI is its own namespace). With 20,000 results that is minutes.
+:func:`install` replaces the report builder with a linear one; :class:`PlainNames` is a
+namespace manager that writes IRIs as ``<...>`` without the trie, for the data graph.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rdflib import BNode, Graph, Literal, URIRef, Variable
+from rdflib.namespace import NamespaceManager
+
+_installed = False
+
+
+class PlainNames(NamespaceManager):
+    """Names IRIs as ``<iri>``: no prefixes, no trie (pyshacl only uses it for report text)."""
+
+    def normalizeUri(self, rdfTerm: str) -> str:
+        return f"?{rdfTerm}" if isinstance(rdfTerm, Variable) else f"<{rdfTerm}>"
+
+
+def _create_validation_report(
+    cls: Any, sg: Any, conforms: bool, results: list[tuple[Any, Any, Any]]
+) -> tuple[Graph, str]:
+    """pyshacl's Validator.create_validation_report, with the text joined once."""
+    from pyshacl.rdfutil import clone_blank_node  # type: ignore[attr-defined]
+    from pyshacl.validator import RDF_type, SH_conforms, SH_result, SH_ValidationReport  # type: ignore[attr-defined]
+
+    if not conforms and not results:
+        raise RuntimeError("A Non-Conformant Validation Report must have at least one result.")
+    text = [f"Validation Report\nConforms: {conforms}\n"]
+    if results:
+        text.append(f"Results ({len(results)}):\n")
+    vg = Graph(bind_namespaces="core")
+    for p, n in sg.graph.namespace_manager.namespaces():
+        vg.namespace_manager.bind(p, n)
+    vr = BNode()
+    vg.add((vr, RDF_type, SH_ValidationReport))
+    vg.add((vr, SH_conforms, Literal(conforms)))
+    cloned: dict[tuple[Any, str], Any] = {}
+    text += [r[0] for r in sorted(results, key=lambda r: r[0])]
+    for _desc, node, triples in results:
+        vg.add((vr, SH_result, node))
+        for s, p, o in triples:
+            if isinstance(o, tuple):
+                source, value = o
+                if isinstance(value, Literal):
+                    o = value
+                elif (source, str(value)) in cloned:
+                    o = cloned[(source, str(value))]
+                elif isinstance(value, BNode):
+                    o = cloned[(source, str(value))] = clone_blank_node(source, value, vg, keepid=True)
+                else:
+                    o = cloned[(source, str(value))] = URIRef(str(value))
+            vg.add((s, p, o))
+    return vg, "".join(text)
+
+
+def install() -> None:
+    """Replace pyshacl's report builder (once); leaves pyshacl alone if its shape changed."""
+    global _installed
+    if _installed:
+        return
+    from pyshacl import validator
+
+    original = getattr(validator.Validator, "create_validation_report", None)
+    needed = ("RDF_type", "SH_conforms", "SH_result", "SH_ValidationReport")
+    if original is not None and all(hasattr(validator, n) for n in needed):
+        validator.Validator.create_validation_report = classmethod(_create_validation_report)  # type: ignore[method-assign, assignment]
+    _installed = True

@@ -1,0 +1,579 @@
+"""Validation: pyshacl runs the shapes of ``shapes/`` over the store, natively on Oxigraph.
+
+pyshacl is the engine of record: every result comes from it. medgrade only chooses which focus
+nodes pyshacl looks at, by giving it a copy of the shapes whose targets are explicit
+``sh:targetNode`` lists:
+
+* full run: shapes with only core constraints keep their targets; a shape with SPARQL-based
+  constraints is pointed at its *candidates*, the nodes for which the constraint's SELECT,
+  run once over the whole store with ``$this`` unbound, returns a row (a node the constraint
+  returns nothing for cannot fail it). Shapes marked ``mgsh:candidates mgsh:DerivationCycles``
+  take the members of derivation cycles, found from the derivation edges instead of a
+  transitive SPARQL path.
+* incremental run: every shape is pointed at the changed things that fall under its targets.
+
+The report is kept in the store (graph ``…/graph/validation``, SHACL result vocabulary), so an
+incremental run replaces only the results of the nodes it re-checked.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, RDF, SH
+from rdflib.term import Node
+
+from kg import pyshacl_fixes
+from kg.errors import InputError
+from kg.ids import Ids
+from kg.namespaces import PROV
+from kg.store import Changeset, Graphs, Store, sparql_term
+from kg.store.base import parts_pattern
+
+MGSH = Namespace("https://w3id.org/medgrade/shapes#")
+VALIDATION = URIRef("https://w3id.org/medgrade/graph/validation")
+SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+_THIS = re.compile(r"\$this\b")
+_WHERE = re.compile(r"\bWHERE\s*\{", re.I)
+_IRI = re.compile(r"(?:https?|urn):[!#-;=?-~]+")  # IRIs the shapes name are ASCII (others are %-encoded)
+RDFS_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+RDFS_LABEL = URIRef("http://www.w3.org/2000/01/rdf-schema#label")
+_TARGETS = (SH.targetClass, SH.targetSubjectsOf, SH.targetObjectsOf, SH.targetNode)
+_DESCRIPTIVE = {
+    RDF.type,
+    SH.path,
+    SH.severity,
+    SH.message,
+    SH.name,
+    SH.description,
+    DCTERMS.identifier,
+    URIRef("http://www.w3.org/2000/01/rdf-schema#label"),
+    URIRef("http://www.w3.org/2000/01/rdf-schema#comment"),
+}
+_NODE_SHAPE_KEYS = _DESCRIPTIVE | set(_TARGETS) | {SH.property}
+_TRANSLATABLE = {SH.minCount, SH.maxCount, SH["class"], SH.datatype, SH.minLength}
+_CASTABLE = {
+    f"http://www.w3.org/2001/XMLSchema#{t}"
+    for t in ("string", "boolean", "integer", "decimal", "double", "float", "dateTime")
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One validation result, as the JSON report of ``medgrade validate --format json`` shows it."""
+
+    rule: str
+    severity: str
+    focus: str
+    focus_id: str
+    path: str | None
+    value: str | None
+    message_zh: str
+    message_en: str
+    shape: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "focus": self.focus,
+            "focus_id": self.focus_id,
+            "path": self.path,
+            "value": self.value,
+            "message_zh": self.message_zh,
+            "message_en": self.message_en,
+        }
+
+    def key(self) -> tuple[str, str, str, str | None, str | None]:
+        return (self.focus, self.shape, self.message_en, self.path, self.value)
+
+
+@dataclass
+class Report:
+    """A validation report: conforms when no result has severity Violation."""
+
+    results: list[Result] = field(default_factory=list)
+    checked: int | None = None  # focus nodes re-checked by an incremental run
+    whole_conforms: bool | None = None  # an incremental run: does the whole stored report conform
+
+    @property
+    def conforms(self) -> bool:
+        if self.whole_conforms is not None:
+            return self.whole_conforms
+        return not any(r.severity == "Violation" for r in self.results)
+
+    def to_dict(self) -> dict[str, Any]:
+        ordered = sorted(self.results, key=lambda r: (r.focus_id, _rule_order(r.rule), r.message_en))
+        return {"conforms": self.conforms, "results": [r.to_dict() for r in ordered]}
+
+    def to_graph(self) -> Graph:
+        """The report in the SHACL vocabulary (sh:ValidationReport with its sh:result nodes)."""
+        g = Graph()
+        g.bind("sh", SH)
+        report = BNode()
+        g.add((report, RDF.type, SH.ValidationReport))
+        g.add((report, SH.conforms, Literal(self.conforms)))
+        for r in self.results:
+            node = BNode()
+            g.add((report, SH.result, node))
+            for t in _result_triples(node, r):
+                g.add(t)
+        return g
+
+
+def _rule_order(rule: str) -> int:
+    return int(rule[1:]) if rule[1:].isdigit() else 99
+
+
+def _result_triples(node: Node, r: Result) -> list[tuple[Node, Node, Node]]:
+    t: list[tuple[Node, Node, Node]] = [
+        (node, RDF.type, SH.ValidationResult),
+        (node, SH.focusNode, URIRef(r.focus)),
+        (node, SH.sourceShape, URIRef(r.shape)),
+        (node, DCTERMS.identifier, Literal(r.rule)),
+        (node, SH.resultSeverity, SH[r.severity]),
+        (node, SH.resultMessage, Literal(r.message_zh, lang="zh")),
+        (node, SH.resultMessage, Literal(r.message_en, lang="en")),
+    ]
+    if r.path:
+        t.append((node, SH.resultPath, URIRef(r.path)))
+    if r.value is not None:
+        t.append((node, SH.value, Literal(r.value)))
+    return t
+
+
+def load_shapes(store: Store) -> Graph:
+    """The shapes graphs loaded into the store by ``medgrade init``, merged."""
+    g = Graph()
+    for graph in sorted(store.graphs()):
+        if str(graph).startswith(Graphs.SHAPES_PREFIX):
+            for t in store.triples(graph):
+                g.add(t)
+    return g
+
+
+class Validator:
+    """Validates a store with pyshacl; full or incremental runs, report kept in the store."""
+
+    def __init__(self, store: Store, shapes: Graph, ids: Ids) -> None:
+        self.store, self.shapes, self.ids = store, shapes, ids
+        self.rule_of = {str(s): str(o) for s, o in shapes.subject_objects(DCTERMS.identifier)}
+        self.view: Any = None  # the pyoxigraph store a run reads (the store itself when embedded)
+        self._subclass_cache: dict[Node, list[URIRef]] = {}
+        self._label_cache: dict[str, dict[str, str]] = {}
+        self.templates = _message_templates(shapes)
+
+    def _iris(self, query: str, var: str) -> set[URIRef]:
+        """IRIs bound to ``var`` by a query over the union of every graph of the run's view."""
+        import pyoxigraph as ox
+
+        out: set[URIRef] = set()
+        for solution in self.view.query(query, use_default_graph_as_union=True):
+            term = solution[var]
+            if isinstance(term, ox.NamedNode):
+                out.add(URIRef(term.value))
+        return out
+
+    # --- targets -------------------------------------------------------------------------------
+    def node_shapes(self) -> list[URIRef]:
+        found = {s for p in _TARGETS for s in self.shapes.subjects(p, None)}
+        return sorted(s for s in found if isinstance(s, URIRef))
+
+    def _prefixes(self, constraint: Node) -> str:
+        lines = []
+        for decl_owner in self.shapes.objects(constraint, SH.prefixes):
+            for decl in self.shapes.objects(decl_owner, SH.declare):
+                prefix, ns = self.shapes.value(decl, SH.prefix), self.shapes.value(decl, SH.namespace)
+                lines.append(f"PREFIX {prefix}: <{ns}>")
+        return "\n".join(lines) + "\n"
+
+    def _in_targets(self, shape: URIRef, nodes: Iterable[URIRef]) -> set[URIRef]:
+        """Those of ``nodes`` that the shape's own targets select."""
+        nodes = sorted(set(nodes))
+        if not nodes:
+            return set()
+        found: set[URIRef] = set()
+        for i in range(0, len(nodes), 5000):
+            values = "VALUES ?x { " + " ".join(sparql_term(n) for n in nodes[i : i + 5000]) + " }"
+            branches = []
+            for cls in self.shapes.objects(shape, SH.targetClass):
+                branches.append(f"{{ {values} {self._class_pattern('x', cls)} }}")
+            for p in self.shapes.objects(shape, SH.targetSubjectsOf):
+                branches.append(f"{{ {values} FILTER EXISTS {{ ?x {sparql_term(p)} ?any }} }}")
+            for p in self.shapes.objects(shape, SH.targetObjectsOf):
+                branches.append(f"{{ {values} FILTER EXISTS {{ ?any {sparql_term(p)} ?x }} }}")
+            explicit = {n for n in self.shapes.objects(shape, SH.targetNode)}
+            found |= {n for n in nodes[i : i + 5000] if n in explicit}
+            if branches:
+                found |= self._iris("SELECT DISTINCT ?x WHERE { " + " UNION ".join(branches) + " }", "x")
+        return found
+
+    def _subclasses(self, cls: Node) -> list[URIRef]:
+        """``cls`` and its subclasses (from the ontology in the store), cached per run."""
+        if cls not in self._subclass_cache:
+            found = self._iris(f"SELECT DISTINCT ?c WHERE {{ ?c <{RDFS_SUBCLASS}>* {sparql_term(cls)} }}", "c")
+            self._subclass_cache[cls] = sorted(found | {URIRef(str(cls))})
+        return self._subclass_cache[cls]
+
+    def _class_pattern(self, var: str, cls: Node) -> str:
+        values = " ".join(sparql_term(c) for c in self._subclasses(cls))
+        return f"VALUES ?{var}Class {{ {values} }} ?{var} a ?{var}Class ."
+
+    def _target_pattern(self, shape: URIRef) -> str:
+        """A SPARQL group binding ?this to the shape's targets."""
+        branches = [f"{{ {self._class_pattern('this', c)} }}" for c in self.shapes.objects(shape, SH.targetClass)]
+        branches += [
+            f"{{ ?this {sparql_term(p)} ?targetValue }}" for p in self.shapes.objects(shape, SH.targetSubjectsOf)
+        ]
+        branches += [
+            f"{{ ?targetValue {sparql_term(p)} ?this }}" for p in self.shapes.objects(shape, SH.targetObjectsOf)
+        ]
+        nodes = [sparql_term(n) for n in self.shapes.objects(shape, SH.targetNode) if isinstance(n, URIRef)]
+        if nodes:
+            branches.append("{ VALUES ?this { " + " ".join(nodes) + " } }")
+        return "{ " + " UNION ".join(branches) + " }" if branches else "{ FILTER(false) }"
+
+    def _candidates(self, shape: URIRef) -> set[URIRef] | None:
+        """Nodes that could fail the shape's SPARQL constraints; None for core-only shapes.
+
+        Each constraint's SELECT runs once with its target pattern joined in front of its body,
+        which is what SHACL's pre-binding of $this to each target amounts to: the nodes it
+        returns are the only ones the per-node evaluation can report.
+        """
+        constraints = list(self.shapes.objects(shape, SH.sparql))
+        if not constraints:
+            return self._core_candidates(shape)
+        if (shape, MGSH.candidates, MGSH.DerivationCycles) in self.shapes:
+            return self._in_targets(shape, self._cycle_members())
+        target = self._target_pattern(shape)
+        found: set[URIRef] = set()
+        for c in constraints:
+            select = _THIS.sub("?this", _strip_prefixes(str(self.shapes.value(c, SH.select))))
+            where = _WHERE.search(select)
+            if where is None:
+                return self._in_targets(shape, self._all_subjects())  # unusual form: check every target
+            body = select[: where.end()] + "\n" + target + "\n" + select[where.end() :]
+            query = self._prefixes(c) + "SELECT DISTINCT ?this WHERE { {\n" + body + "\n} }"
+            found |= self._iris(query, "this")
+        return found
+
+    def _core_candidates(self, shape: URIRef) -> set[URIRef] | None:
+        """Candidates of a node shape whose only constraints are property shapes with a plain
+        predicate path and sh:minCount, sh:maxCount, sh:class, sh:datatype or sh:minLength: the
+        nodes with too few or too many values, or a value of another class or datatype, or too
+        short. None when the shape uses anything else (pyshacl then walks all its targets)."""
+        if set(self.shapes.predicates(shape, None)) - _NODE_SHAPE_KEYS:
+            return None
+        target = self._target_pattern(shape)
+        found: set[URIRef] = set()
+        for ps in self.shapes.objects(shape, SH.property):
+            path = self.shapes.value(ps, SH.path)
+            params = {p: o for p, o in self.shapes.predicate_objects(ps) if p not in _DESCRIPTIVE}
+            if not isinstance(path, URIRef) or set(params) - _TRANSLATABLE:
+                return None
+            p = sparql_term(path)
+            queries = []
+            if SH.minCount in params:
+                queries.append(
+                    f"SELECT ?this WHERE {{ {target} OPTIONAL {{ ?this {p} ?v }} }} GROUP BY ?this "
+                    f"HAVING (COUNT(DISTINCT ?v) < {_int(params[SH.minCount])})"
+                )
+            if SH.maxCount in params:
+                queries.append(
+                    f"SELECT ?this WHERE {{ {target} ?this {p} ?v }} GROUP BY ?this "
+                    f"HAVING (COUNT(DISTINCT ?v) > {_int(params[SH.maxCount])})"
+                )
+            if SH["class"] in params:
+                classes = " ".join(sparql_term(c) for c in self._subclasses(params[SH["class"]]))
+                queries.append(
+                    f"SELECT DISTINCT ?this WHERE {{ {target} ?this {p} ?v . "
+                    f"FILTER NOT EXISTS {{ VALUES ?vc {{ {classes} }} ?v a ?vc }} }}"
+                )
+            if SH.datatype in params:
+                dt = sparql_term(params[SH.datatype])
+                # also catch ill-formed values ("2026-13-45"^^xsd:dateTime): they fail the cast
+                cast = f" || !COALESCE({dt}(STR(?v)) = ?v, false)" if str(params[SH.datatype]) in _CASTABLE else ""
+                queries.append(
+                    f"SELECT DISTINCT ?this WHERE {{ {target} ?this {p} ?v . "
+                    f"FILTER(!isLiteral(?v) || datatype(?v) != {dt}{cast}) }}"
+                )
+            if SH.minLength in params:
+                queries.append(
+                    f"SELECT DISTINCT ?this WHERE {{ {target} ?this {p} ?v . "
+                    f"FILTER(isBlank(?v) || STRLEN(STR(?v)) < {_int(params[SH.minLength])}) }}"
+                )
+            for q in queries:
+                found |= self._iris(q, "this")
+        return found
+
+    def _all_subjects(self) -> set[URIRef]:
+        return self._iris("SELECT DISTINCT ?s WHERE { ?s ?p ?o }", "s")
+
+    def _cycle_members(self) -> set[URIRef]:
+        g = nx.DiGraph(self.store.edges(PROV.wasDerivedFrom, Graphs.INVENTORY))
+        members: set[URIRef] = set()
+        for component in nx.strongly_connected_components(g):
+            if len(component) > 1 or any(g.has_edge(n, n) for n in component):
+                members |= {URIRef(n) for n in component}
+        return members
+
+    def affected(self, changed: Iterable[URIRef], derivations: bool = True) -> set[URIRef]:
+        """What a change to ``changed`` can make pass or fail.
+
+        The changed things, the assets they are part of with all their parts (elements, impact
+        statements, activity, approval, transfers), their direct neighbours in the inventory
+        (a transfer to a changed destination, the asset a changed review concerns, an asset's
+        sources and products), and the members of any derivation cycle through them (R10).
+        A product's own results depend on its sources only through its effective level, which
+        propagation writes to the product itself, making the product a changed thing then.
+        ``derivations``: whether the change may have added or removed a derivation (only then
+        can cycle membership change).
+        """
+        changed = {URIRef(str(c)) for c in changed}
+        roots = {self._root(c) for c in changed}
+        out = set(changed) | roots
+        members = self._cycle_members_with(roots) if derivations else set()
+        out |= members
+        ordered = sorted(roots | members)
+        base = self.ids.base
+        for i in range(0, len(ordered), 2000):
+            chunk = ordered[i : i + 2000]
+            rows = self.store.select(
+                f"SELECT DISTINCT ?s WHERE {{ GRAPH {sparql_term(Graphs.INVENTORY)} {{ {parts_pattern(chunk)} }} }}"
+            )
+            out |= {r["s"] for r in rows if isinstance(r.get("s"), URIRef)}  # type: ignore[misc]
+        ordered = sorted(out)
+        for i in range(0, len(ordered), 2000):
+            values = "VALUES ?x { " + " ".join(sparql_term(x) for x in ordered[i : i + 2000]) + " }"
+            rows = self.store.select(
+                f"SELECT DISTINCT ?n WHERE {{ GRAPH ?g {{ {{ {values} ?x ?p ?n }} UNION {{ {values} ?n ?p ?x }} }} "
+                f"FILTER(isIRI(?n) && STRSTARTS(STR(?n), {sparql_term(Literal(base))})) }}"
+            )
+            out |= {r["n"] for r in rows if isinstance(r.get("n"), URIRef)}  # type: ignore[misc]
+        return out
+
+    def _root(self, node: URIRef) -> URIRef:
+        """The asset a part belongs to (``<base>asset/ID/...`` -> ``<base>asset/ID``), else the node."""
+        prefix = self.ids.base + "asset/"
+        text = str(node)
+        if text.startswith(prefix) and "/" in text[len(prefix) :]:
+            return URIRef(prefix + text[len(prefix) :].split("/", 1)[0])
+        return node
+
+    def _cycle_members_with(self, nodes: set[URIRef]) -> set[URIRef]:
+        g = nx.DiGraph(self.store.edges(PROV.wasDerivedFrom, Graphs.INVENTORY))
+        out: set[URIRef] = set()
+        for component in nx.strongly_connected_components(g):
+            if {URIRef(n) for n in component} & nodes:
+                out |= {URIRef(n) for n in component}
+        return out
+
+    def _focused_shapes(self, focus: set[URIRef] | None) -> Graph:
+        """A copy of the shapes whose node shapes target explicit node lists."""
+        g = Graph()
+        for t in self.shapes:
+            g.add(t)
+        for shape in self.node_shapes():
+            if focus is None:
+                candidates = self._candidates(shape)
+                if candidates is None:
+                    continue  # core constraints: pyshacl walks the targets itself
+                nodes = candidates
+            else:
+                nodes = self._in_targets(shape, focus)
+            for p in _TARGETS:
+                g.remove((shape, p, None))
+            for n in nodes:
+                g.add((shape, SH.targetNode, n))
+            if not nodes:  # nothing to check: switch the shape off for this run
+                g.set((shape, SH.deactivated, Literal(True)))
+        return g
+
+    # --- running -------------------------------------------------------------------------------
+    def run(self, focus: set[URIRef] | None = None) -> list[Result]:
+        """Run pyshacl over the store (every node, or only ``focus``)."""
+        import pyshacl
+        from pyshacl.graph_abstraction import DataGraph
+
+        pyshacl_fixes.install()
+        self.view = self.store.oxigraph_view()
+        data = DataGraph.from_oxigraph_store(self.view)
+        data.default_union = True  # type: ignore[misc]  # pyshacl defines a setter
+        data._namespace_manager = pyshacl_fixes.PlainNames(data.default_graph, bind_namespaces="none")  # type: ignore[attr-defined]
+        _no_counting(data)
+        shapes = self._focused_shapes(focus)
+        _conforms, results_graph, _text = pyshacl.validate(
+            data,
+            shacl_graph=shapes,
+            inference="none",
+            advanced=False,
+            allow_warnings=True,
+            abort_on_first=False,
+            meta_shacl=False,
+            inplace=True,
+        )
+        return self._parse(results_graph)
+
+    def _parse(self, g: Graph, label: bool = True) -> list[Result]:
+        """Results from a SHACL report graph; ``label``: write the labels of the terms the
+        messages name (in the message's language) in place of their IRIs."""
+        results = []
+        for node in g.subjects(RDF.type, SH.ValidationResult):
+            focus, shape = g.value(node, SH.focusNode), g.value(node, SH.sourceShape)
+            shape_key = str(shape)
+            messages: dict[str | None, str] = {}
+            for m in g.objects(node, SH.resultMessage):
+                if isinstance(m, Literal):
+                    messages[m.language or self._language(shape_key, str(m))] = str(m)
+            if label:
+                messages = {lang: self._labelled(text, lang) for lang, text in messages.items()}
+            path, value = g.value(node, SH.resultPath), g.value(node, SH.value)
+            results.append(
+                Result(
+                    rule=self.rule_of.get(shape_key, "?"),
+                    severity=SEVERITY.get(URIRef(str(g.value(node, SH.resultSeverity))), "Violation"),
+                    focus=str(focus),
+                    focus_id=self.focus_id(str(focus)),
+                    path=str(path) if isinstance(path, URIRef) else None,
+                    value=str(value) if value is not None else None,
+                    message_zh=messages.get("zh") or messages.get(None) or "",
+                    message_en=messages.get("en") or messages.get(None) or "",
+                    shape=shape_key,
+                )
+            )
+        return results
+
+    def _labelled(self, message: str, lang: str | None) -> str:
+        """The message with each IRI it names replaced by that term's label in ``lang``
+        (the shapes name terms by IRI; looking labels up in SPARQL would slow every check)."""
+
+        def label(match: re.Match[str]) -> str:
+            text = match.group(0)
+            iri = text.rstrip(".,;:)'")  # punctuation after an IRI in a sentence
+            labels = self._labels(iri)
+            name = (
+                labels.get(lang or "") or labels.get("en" if lang == "en" else "zh") or next(iter(labels.values()), iri)
+            )
+            return name + text[len(iri) :]
+
+        return _IRI.sub(label, message)
+
+    def _labels(self, iri: str) -> dict[str, str]:
+        """The labels of ``iri`` by language (from any graph), cached; empty if none."""
+        if iri not in self._label_cache:
+            labels: dict[str, str] = {}
+            try:
+                rows = self.store.select(
+                    f"SELECT ?l WHERE {{ GRAPH ?g {{ {sparql_term(URIRef(iri))} {sparql_term(RDFS_LABEL)} ?l }} }}"
+                )
+                found = [r["l"] for r in rows if isinstance(r.get("l"), Literal)]
+                labels = {(lit.language or ""): str(lit) for lit in found if isinstance(lit, Literal)}
+            except InputError:  # not an IRI after all: leave the text as it is
+                pass
+            self._label_cache[iri] = labels
+        return self._label_cache[iri]
+
+    def _language(self, shape: str, message: str) -> str | None:
+        """The language of a result message: pyshacl drops the tag when it fills in {?var}, so
+        find the shape's message template the text was made from."""
+        for lang, pattern in self.templates.get(shape, ()):
+            if pattern.fullmatch(message):
+                return lang
+        return None
+
+    def focus_id(self, iri: str) -> str:
+        local = self.ids.local_id(iri, "asset")
+        if local is not None:
+            return local
+        return iri[len(self.ids.base) :] if iri.startswith(self.ids.base) else iri
+
+    # --- the stored report -----------------------------------------------------------------------
+    def validate(
+        self, changed: Iterable[URIRef] | None = None, before: Iterable[URIRef] = (), derivations: bool = True
+    ) -> Report:
+        """Full run (``changed`` None): the whole report. Incremental run over what ``changed``
+        affects now and ``before`` (what it affected before the change, from :meth:`affected`:
+        a removed derivation no longer leads to what it used to): the results of the nodes it
+        re-checked, and whether the whole stored report conforms. Either way the stored report
+        is brought up to date (:meth:`stored` reads it whole)."""
+        if changed is None:
+            results = self.run()
+            self._store_results(results, replace_all=True, focus=set())
+            return Report(results)
+        focus = self.affected(changed, derivations) | set(before)
+        results = self.run(focus)
+        self._store_results(results, replace_all=False, focus=focus)
+        return Report(results, checked=len(focus), whole_conforms=not self._stored_violations())
+
+    def _stored_violations(self) -> bool:
+        return self.store.ask(
+            f"ASK {{ GRAPH {sparql_term(VALIDATION)} {{ ?r {sparql_term(SH.resultSeverity)} "
+            f"{sparql_term(SH.Violation)} }} }}"
+        )
+
+    def _store_results(self, results: list[Result], replace_all: bool, focus: set[URIRef]) -> None:
+        triples = []
+        for r in results:
+            triples += _result_triples(URIRef(f"urn:uuid:{uuid.uuid4()}"), r)
+        if replace_all:
+            self.store.replace_graph(VALIDATION, triples)
+            return
+        stale: set[URIRef] = set()
+        ordered = sorted(focus)
+        for i in range(0, len(ordered), 2000):
+            values = "VALUES ?focus { " + " ".join(sparql_term(f) for f in ordered[i : i + 2000]) + " }"
+            rows = self.store.select(
+                f"SELECT ?r WHERE {{ GRAPH {sparql_term(VALIDATION)} {{ {values} "
+                f"?r {sparql_term(SH.focusNode)} ?focus }} }}"
+            )
+            stale |= {r["r"] for r in rows if isinstance(r.get("r"), URIRef)}  # type: ignore[misc]
+        self.store.apply(Changeset(VALIDATION, subjects=stale, triples=triples))
+
+    def stored(self) -> Report:
+        """The report as last stored (empty before the first run)."""
+        g = Graph()
+        for t in self.store.triples(VALIDATION):
+            g.add(t)
+        return Report(self._parse(g, label=False))  # stored messages are labelled already
+
+
+def _message_templates(shapes: Graph) -> dict[str, list[tuple[str | None, re.Pattern[str]]]]:
+    """Each shape's sh:message templates (its own and its SPARQL constraints') as regexes."""
+    out: dict[str, list[tuple[str | None, re.Pattern[str]]]] = {}
+    for shape in set(shapes.subjects(SH.message, None)) | set(shapes.subjects(SH.sparql, None)):
+        owners = [shape, *shapes.objects(shape, SH.sparql)]
+        for owner in owners:
+            for m in shapes.objects(owner, SH.message):
+                if isinstance(m, Literal):
+                    parts = re.split(r"\{[?$]\w+\}", str(m))
+                    regex = re.compile(".*?".join(re.escape(p) for p in parts), re.S)
+                    out.setdefault(str(shape), []).append((m.language, regex))
+    return out
+
+
+def _int(node: Node) -> int:
+    return int(node.toPython()) if isinstance(node, Literal) else int(str(node))
+
+
+def _strip_prefixes(select: str) -> str:
+    """A SELECT without the PREFIX lines a shape might carry inline (they are re-added)."""
+    return "\n".join(line for line in select.splitlines() if not line.strip().upper().startswith("PREFIX "))
+
+
+def _no_counting(data: Any) -> None:
+    """pyshacl's Oxigraph data graph answers ``len()`` (and so every truth test) by counting
+    the whole store; validation never needs the size, so make the answer constant."""
+    data.__class__ = type(
+        "_UncountedOxigraphDataGraph",
+        (data.__class__,),
+        {
+            "__len__": lambda self, context=None: 1,
+            "__bool__": lambda self: True,
+        },
+    )

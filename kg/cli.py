@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -244,6 +245,150 @@ def template_command(
     console.print(f"已写入 / written: {output}", highlight=False)
 
 
+@app.command("propagate")
+def propagate_command(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+) -> None:
+    """沿数据血缘传递最高级别，写入推理图 / propagate the highest level through lineage into the inferred graph."""
+    svc = service_for(ctx)
+    try:
+        with _progress("级别传递 / propagating") as bar:
+            bar.add_task("propagate", total=None)
+            report = svc.propagate()
+    finally:
+        svc.close()
+    data = {
+        "datasets": report.datasets,
+        "elements": report.elements,
+        "derivations": report.derivations,
+        "cycles": report.cycles,
+        "changed": len(report.changed),
+        "added": report.added,
+        "removed": report.removed,
+        "journaled": report.journaled,
+        "repaired": report.repaired,
+        "seconds": {k: round(v, 3) for k, v in report.seconds.items()},
+    }
+    if as_json:
+        emit_json(data)
+        return
+    console.print(
+        f"数据集 / datasets {report.datasets}  数据元素 / elements {report.elements}  "
+        f"衍生关系 / derivations {report.derivations}  环路 / cycles {report.cycles}",
+        highlight=False,
+    )
+    console.print(
+        f"推理图 / inferred graph: +{report.added} −{report.removed} 三元组 / triples, "
+        f"{len(report.changed)} 项变化 / resources changed"
+        + ("（分批写入 / written in batches）" if report.journaled else "")
+        + ("；已修复中断的写入 / an interrupted write was repaired" if report.repaired else ""),
+        highlight=False,
+    )
+
+
+def _level_cell(level: dict[str, Any] | None) -> str:
+    return f"{level['label_zh']} / {level['label_en']}" if level else "—"
+
+
+def _short(iri: str) -> str:
+    """An instance IRI as the id a user typed (``asset/ID`` → ``ID``; parts keep their path)."""
+    _, sep, rest = iri.partition("/asset/")
+    return rest if sep else iri
+
+
+def _activity_cell(hop: dict[str, Any]) -> str:
+    kind = (
+        f"{hop['activity_label_zh']} / {hop['activity_label_en']}"
+        if hop["activity_label_zh"]
+        else "未说明加工 / unspecified"
+    )
+    return kind + ("，已审批 / approved" if hop["approved"] else "")
+
+
+@app.command("level")
+def level_command(
+    ctx: typer.Context,
+    asset: Annotated[str, typer.Argument(help="资产标识或 IRI / asset id or IRI")],
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+) -> None:
+    """资产的级别：评估、继承、生效，来源与见证路径，防护措施与理由 / an asset's levels, origin, witness, measures, reasons."""
+    svc = service_for(ctx)
+    try:
+        answer = svc.level(asset)
+    finally:
+        svc.close()
+    if as_json:
+        emit_json(answer)
+        return
+    console.print(f"[bold]{answer['id']}[/]  {answer['asset']}", highlight=False)
+    for key, zh, en in (
+        ("assessed", "评估级别", "assessed"),
+        ("inherited", "继承级别", "inherited"),
+        ("effective", "生效级别", "effective"),
+    ):
+        console.print(f"  {zh} / {en}: {_level_cell(answer[key])}", highlight=False)
+    if answer["origin"]:
+        console.print(f"  级别来源 / origin: {_short(answer['origin'])}", highlight=False)
+    if answer["witness"]:
+        console.print("  见证路径 / witness path:", highlight=False)
+    for hop in answer["witness"]:
+        line = f"    {_short(hop['source'])} → {_short(hop['target'])}  [{_activity_cell(hop)}]"
+        console.print(escape(line), highlight=False)
+    if answer["measures"]:
+        console.print("  防护措施 / measures: " + "；".join(m["label_zh"] for m in answer["measures"]), highlight=False)
+    for reason in answer["reasons"]:
+        console.print(f"  · {escape(reason)}", highlight=False)
+
+
+@app.command("lineage")
+def lineage_command(
+    ctx: typer.Context,
+    asset: Annotated[str, typer.Argument(help="资产标识或 IRI / asset id or IRI")],
+    direction: Annotated[str, typer.Option("--direction", help="up | down | both")] = "both",
+    depth: Annotated[int, typer.Option("--depth", help="深度 / depth")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+) -> None:
+    """资产的数据血缘（上游、下游）/ an asset's lineage, upstream and downstream."""
+    names = {"up": "upstream", "down": "downstream", "both": "both", "upstream": "upstream", "downstream": "downstream"}
+    svc = service_for(ctx)
+    try:
+        graph = svc.lineage(asset, names.get(direction, direction), depth)
+    finally:
+        svc.close()
+    if as_json:
+        emit_json(graph)
+        return
+    from rich.tree import Tree
+
+    nodes = {n["iri"]: n for n in graph["nodes"]}
+
+    def label(iri: str) -> str:
+        n = nodes[iri]
+        return escape(f"{n['id']}  {n['name'] or ''}  [{_level_cell(n['effective'])}]")
+
+    root = graph["root"]
+    for title, key, other in (("上游 / upstream", "target", "source"), ("下游 / downstream", "source", "target")):
+        if graph["direction"] not in ("both", "upstream" if key == "target" else "downstream"):
+            continue
+        tree = Tree(f"{title}: {label(root)}")
+        seen = {root}
+
+        def grow(branch: Tree, iri: str, level: int, key: str = key, other: str = other, seen: set[str] = seen) -> None:
+            for e in graph["edges"]:
+                if e[key] == iri and e[other] not in seen and level < depth:
+                    seen.add(e[other])
+                    arrow = "←" if key == "target" else "→"
+                    grow(
+                        branch.add(f"{arrow} {escape(f'[{_activity_cell(e)}]')} {arrow} {label(e[other])}"),
+                        e[other],
+                        level + 1,
+                    )
+
+        grow(tree, root, 0)
+        console.print(tree)
+
+
 class ReportFormat(StrEnum):
     text = "text"
     json = "json"
@@ -352,6 +497,180 @@ def status_command(
     for graph, n in data["graphs"].items():  # type: ignore[attr-defined]
         table.add_row(graph, f"{n:,}")
     console.print(table)
+
+
+class QueryFormat(StrEnum):
+    json = "json"
+    xml = "xml"
+    csv = "csv"
+    tsv = "tsv"
+    ttl = "ttl"
+    nt = "nt"
+
+
+_QUERY_MEDIA = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+    "ttl": "text/turtle",
+    "nt": "application/n-triples",
+}
+
+
+@app.command("check-transfer")
+def check_transfer_command(
+    ctx: typer.Context,
+    asset: Annotated[str, typer.Argument(help="资产标识或 IRI / asset id or IRI")],
+    to: Annotated[str, typer.Option("--to", help="去向标识 / destination id")],
+    measure: Annotated[
+        list[str] | None, typer.Option("--measure", help="提供方声明的措施（可重复）/ a measure the provider declares")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+) -> None:
+    """检查数据能否提供给某去向及所缺措施 / may this asset go to that destination, and what is missing."""
+    svc = service_for(ctx)
+    try:
+        answer = svc.check_transfer(asset, to, measure or [])
+    finally:
+        svc.close()
+    if as_json:
+        emit_json(answer)
+    else:
+        verdict = "允许 / allowed" if answer["allowed"] else "不允许 / not allowed"
+        console.print(
+            f"{_short(answer['asset'])} → {_short(answer['destination'])}: {verdict}\n"
+            f"  有效级别 / effective: {_level_cell(answer['effective'])}   "
+            f"去向准入 / clearance: {_level_cell(answer['clearance'])}",
+            highlight=False,
+        )
+        for p in answer["problems"]:
+            console.print(
+                f"  [{p['rule']}] {escape(p['message_zh'])}\n         {escape(p['message_en'])}", highlight=False
+            )
+    raise typer.Exit(0 if answer["allowed"] else 1)
+
+
+@app.command("query")
+def query_command(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="SPARQL 查询，或 @文件.rq / a SPARQL query, or @file.rq")],
+    fmt: Annotated[
+        QueryFormat | None,
+        typer.Option(
+            "--format", help="结果格式 / result format (SELECT/ASK: json csv tsv xml; CONSTRUCT: ttl nt json)"
+        ),
+    ] = None,
+) -> None:
+    """运行 SPARQL 查询（与 /sparql 相同的引擎与限制）/ run a SPARQL query (same engine and limits as /sparql)."""
+    from kg.sparql_endpoint import Limits, query, query_form
+
+    if text.startswith("@"):
+        path = Path(text[1:])
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise MedgradeError(f"cannot read {path}: {exc}", f"无法读取 {path}：{exc}") from exc
+    form = query_form(text)
+    chosen = fmt.value if fmt else ("json" if form in ("SELECT", "ASK") else "ttl")
+    if form in ("CONSTRUCT", "DESCRIBE") and chosen == "json":
+        chosen = "jsonld"
+    media = {"jsonld": "application/ld+json"}.get(chosen) or _QUERY_MEDIA[chosen]
+    settings = settings_for(ctx)
+    svc = Service(settings)
+    try:
+        answer = query(svc.store, text, accept=media, limits=Limits(settings.query_timeout, settings.query_max_results))
+    finally:
+        svc.close()
+    sys.stdout.buffer.write(answer.body)
+    if not answer.body.endswith(b"\n"):
+        sys.stdout.buffer.write(b"\n")
+
+
+@app.command("serve")
+def serve_command(
+    ctx: typer.Context,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="库为空时载入示范医院 / load the demo hospital into an empty store")
+    ] = False,
+    host: Annotated[str, typer.Option("--host", help="监听地址 / address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="端口 / port")] = 8000,
+) -> None:
+    """启动 HTTP API（SPARQL 端点与 REST）/ start the HTTP API (SPARQL endpoint and REST)."""
+    import uvicorn
+
+    from api import create_app
+
+    settings = settings_for(ctx)
+    svc = Service(settings)
+    try:
+        with _progress("初始化 / initialising") as progress:
+            task = progress.add_task("init", total=None)
+            svc.initialize(demo=demo, progress=lambda n: progress.advance(task, n))  # the demo arrives validated
+        levels = svc.status()
+        base = f"http://{host}:{port}"
+        console.print(
+            f"medgrade {__version__}: {levels['assets']} 项数据资产 / assets in {settings.store}\n"
+            f"  API 文档 / API docs:   {base}/docs\n"
+            f"  SPARQL 端点 / endpoint: {base}/sparql\n"
+            f"  健康 / health:          {base}/health\n"
+            f"  写操作需 API 密钥 / writes need an API key: medgrade apikey create NAME --role steward",
+            highlight=False,
+        )
+        uvicorn.run(create_app(service=svc), host=host, port=port, log_level="info")
+    finally:
+        svc.close()
+
+
+apikey_app = typer.Typer(
+    help="管理 API 密钥 / manage API keys (stored hashed in $MEDGRADE_API_KEYS)", no_args_is_help=True
+)
+app.add_typer(apikey_app, name="apikey")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="密钥名 / key name")],
+    role: Annotated[str, typer.Option("--role", help="reader | steward | admin")] = "reader",
+) -> None:
+    """新建密钥，令牌只显示一次 / create a key; the token is shown once."""
+    from kg import apikeys
+
+    path = settings_for(ctx).api_keys
+    token = apikeys.create(path, name, role)
+    err_console.print(
+        f"已在 {path} 中新建密钥 “{name}”（{role}）；令牌只显示这一次 / key '{name}' ({role}) added to {path}; the token is shown only now:"
+    )
+    sys.stdout.write(token + "\n")
+
+
+@apikey_app.command("list")
+def apikey_list(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False
+) -> None:
+    """列出密钥（不含令牌）/ list the keys (never the tokens)."""
+    from kg import apikeys
+
+    keys = apikeys.load(settings_for(ctx).api_keys)
+    if as_json:
+        emit_json([{"name": k.name, "role": k.role, "created": k.created} for k in keys])
+        return
+    table = Table(title="API 密钥 / API keys", title_justify="left")
+    for column in ("名称 / name", "角色 / role", "创建 / created"):
+        table.add_column(column)
+    for k in keys:
+        table.add_row(k.name, k.role, k.created)
+    console.print(table)
+
+
+@apikey_app.command("revoke")
+def apikey_revoke(ctx: typer.Context, name: Annotated[str, typer.Argument(help="密钥名 / key name")]) -> None:
+    """吊销密钥 / revoke a key."""
+    from kg import apikeys
+
+    apikeys.revoke(settings_for(ctx).api_keys, name)
+    console.print(f"已吊销 / revoked: {name}")
 
 
 def main() -> None:

@@ -6,7 +6,10 @@
     ├── InputError               400  输入有误 / Bad input
     │   ├── UnknownTermError     422  未知术语 / Unknown term
     │   ├── ImportProblem        422  导入内容有误 / Import rejected
-    │   └── QueryError           400  查询有误 / Bad query
+    │   ├── QueryError           400  查询有误 / Bad query
+    │   └── TooLargeError        413  请求过大 / Request too large
+    ├── AuthenticationError      401  需要认证 / Authentication required
+    ├── ForbiddenError           403  无权操作 / Forbidden
     ├── NotFoundError            404  未找到 / Not found
     ├── ConflictError            409  冲突 / Conflict
     ├── OntologyError            500  本体不可用 / Ontology cannot be used
@@ -84,6 +87,30 @@ class QueryError(InputError):
     status = 400
     title_en = "Bad query"
     title_zh = "查询有误"
+
+
+class AuthenticationError(MedgradeError):
+    """No valid API key was presented where one is needed."""
+
+    status = 401
+    title_en = "Authentication required"
+    title_zh = "需要认证"
+
+
+class ForbiddenError(MedgradeError):
+    """The API key's role does not allow the operation."""
+
+    status = 403
+    title_en = "Forbidden"
+    title_zh = "无权操作"
+
+
+class TooLargeError(InputError):
+    """A request body is larger than the configured limit."""
+
+    status = 413
+    title_en = "Request too large"
+    title_zh = "请求过大"
 
 
 class NotFoundError(MedgradeError):

@@ -556,9 +556,11 @@ class _Builder:
         if level is None:
             return None
         exempt = self.one(s, MG.exemptingDecision)
+        masking = self.one(s, MG.maskingTransformation)
         return GradingPolicy(
             **self.term_fields(s),
             important_data_threshold=int(threshold.toPython()),
             important_data_level=level,
             exempting_decision=str(exempt) if exempt is not None else None,
+            masking_transformation=str(masking) if masking is not None else None,
         )

@@ -11,20 +11,25 @@ import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rdflib import Literal, URIRef
 from rdflib.term import Node
 
+from kg.answers import asset_detail, asset_list, level_answer, lineage_graph
 from kg.errors import ImportProblem, Problem
 from kg.ids import Ids
 from kg.importers.inventory import plan_sheets
+from kg.importers.openlineage import plan_openlineage
 from kg.importers.plan import ImportPlan, Record
 from kg.importers.rdf import FORMATS as RDF_FORMATS
 from kg.importers.rdf import plan_rdf
 from kg.importers.tabular import Sheet, read_csv, read_xlsx
+from kg.lineage.model import Derivation
 from kg.namespaces import DCTERMS, MG, RDF
 from kg.ontology import Ontology, load_ontology
 from kg.ontology_files import load_files
+from kg.propagation import Lineage, PropagationReport, preview, propagate
 from kg.settings import Settings
 from kg.store import Changeset, Graphs, Store, open_store, sparql_term
 from kg.store.base import Triple, as_int, nt_line, parts_pattern
@@ -54,6 +59,7 @@ class ImportReport:
     triples: int = 0
     bulk: bool = False
     record: str | None = None  # IRI of the audit record
+    propagation: Any = None  # the PropagationReport of the propagation that followed
 
     @property
     def wrote(self) -> bool:
@@ -73,6 +79,7 @@ class Service:
         self._ontology = ontology
         self.ids = Ids(settings.base_iri)
         self._validator: Validator | None = None
+        self._lineage: Lineage | None = None
 
     @property
     def ontology(self) -> Ontology:
@@ -108,6 +115,8 @@ class Service:
         self._load_shapes(report)
         if demo:
             report.demo = self.load_demo(progress)
+            if report.demo is not None:
+                self.validate()  # load_demo propagated; the demo starts validated
         return report
 
     def _loaded(self, role: str) -> dict[str, str]:
@@ -186,6 +195,15 @@ class Service:
                 sheets += read_csv(path, plan.problems)
             elif suffix == ".xlsx":
                 sheets += read_xlsx(path, plan.problems)
+            elif suffix in (".json", ".jsonl"):
+                sub = plan_openlineage(
+                    path,
+                    self.ids,
+                    self.settings.openlineage_namespace,
+                    lambda name: self.ontology.transformations.find(name).iri,
+                )
+                sub.files = []
+                plan.merge(sub)
             elif suffix in RDF_FORMATS:
                 sub = plan_rdf(path, self.ids)
                 sub.files = []
@@ -193,8 +211,8 @@ class Service:
             else:
                 plan.problems.append(
                     Problem(
-                        f"unsupported file type '{suffix}' (use .csv, .xlsx, .ttl, .jsonld, .nq or .nt)",
-                        f"不支持的文件类型“{suffix}”（请使用 .csv、.xlsx、.ttl、.jsonld、.nq 或 .nt）",
+                        f"unsupported file type '{suffix}' (use .csv, .xlsx, .ttl, .jsonld, .nq, .nt, or OpenLineage .json/.jsonl)",
+                        f"不支持的文件类型“{suffix}”（请使用 .csv、.xlsx、.ttl、.jsonld、.nq、.nt 或 OpenLineage .json/.jsonl）",
                         where=path.name,
                     )
                 )
@@ -202,12 +220,24 @@ class Service:
             plan.merge(plan_sheets(sheets, self.ontology, self.ids, self._known, progress))
         return plan
 
-    def import_files(self, paths: Sequence[Path], progress: Progress | None = None, why: str = "") -> ImportReport:
-        """Import files atomically: every problem is reported and nothing is written, or all is."""
+    def import_files(
+        self,
+        paths: Sequence[Path],
+        progress: Progress | None = None,
+        why: str = "",
+        *,
+        propagate: bool = True,
+        actor: str | None = None,
+    ) -> ImportReport:
+        """Import files atomically: every problem is reported and nothing is written, or all is.
+        Derived levels are propagated afterwards unless ``propagate`` is false (a caller loading
+        several batches then runs :meth:`propagate` once). ``actor``: who, for the audit record
+        (default: the configured user)."""
         self.ensure_initialized()
+        self._lineage = None  # the inventory changes under it
         paths = [Path(p) for p in paths]
         if paths and all(p.suffix.lower() in (".nt", ".nq") for p in paths) and not self.store.count(Graphs.INVENTORY):
-            streamed = self._stream(paths, progress, why)
+            streamed = self._stream(paths, progress, why, propagate, actor)
             if streamed is not None:
                 return streamed
         plan = self.plan(paths, progress)
@@ -225,11 +255,15 @@ class Service:
         else:
             self._apply(records, report)
         if report.wrote:
-            report.record = str(self._audit(plan, report, records, why))
+            report.record = str(self._audit(plan, report, records, why, actor))
+            if propagate:
+                report.propagation = self.propagate()  # derived levels follow every change
         self.store.flush()
         return report
 
-    def _stream(self, paths: list[Path], progress: Progress | None, why: str) -> ImportReport | None:
+    def _stream(
+        self, paths: list[Path], progress: Progress | None, why: str, propagate: bool, actor: str | None
+    ) -> ImportReport | None:
         """First load of large N-Triples/N-Quads: check every triple while streaming it through
         Oxigraph's parser, then bulk-load the files. None (use the general path) when a file has
         blank nodes or N-Quads in the default graph, which need the general path's handling."""
@@ -283,7 +317,9 @@ class Service:
         report.bulk = True
         report.triples = self.store.count(Graphs.INVENTORY)
         plan = ImportPlan(files=report.files)
-        report.record = str(self._audit(plan, report, [], why))
+        report.record = str(self._audit(plan, report, [], why, actor))
+        if propagate:
+            report.propagation = self.propagate()
         self.store.flush()
         return report
 
@@ -316,18 +352,18 @@ class Service:
         changes = Changeset(Graphs.INVENTORY)
         for record in records:
             before = existing.get(record.root)
-            tally = (
-                report.added
-                if before is None
-                else report.unchanged
-                if before == set(record.triples)
-                else report.changed
-            )
+            wanted = set(record.triples)
+            same = before is not None and (wanted <= before if record.additive else before == wanted)
+            tally = report.added if before is None else report.unchanged if same else report.changed
             tally[record.kind] = tally.get(record.kind, 0) + 1
-            if before != set(record.triples):
+            if same:
+                continue
+            if record.additive:  # OpenLineage adds lineage; it never removes what is there
+                changes.triples += [t for t in record.triples if before is None or t not in before]
+            else:
                 changes.subjects.add(record.root)
                 changes.triples += record.triples
-        if changes.subjects:
+        if changes.subjects or changes.triples:
             self.store.apply(changes)
             report.triples = len(changes.triples)
 
@@ -342,7 +378,9 @@ class Service:
             self.store.bulk_load(path, "nt", Graphs.INVENTORY)
         report.bulk = True
 
-    def _audit(self, plan: ImportPlan, report: ImportReport, records: Iterable[Record], why: str) -> URIRef:
+    def _audit(
+        self, plan: ImportPlan, report: ImportReport, records: Iterable[Record], why: str, actor: str | None = None
+    ) -> URIRef:
         rec = self.ids.record()
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         summary = ", ".join(
@@ -352,7 +390,7 @@ class Service:
         note = why or f"导入 / import of {', '.join(plan.files)}"
         quads: list[tuple[Node, Node, Node, URIRef]] = [
             (rec, RDF.type, MG.ChangeRecord, Graphs.AUDIT),
-            (rec, MG.actor, Literal(self.settings.user), Graphs.AUDIT),
+            (rec, MG.actor, Literal(actor or self.settings.user), Graphs.AUDIT),
             (
                 rec,
                 MG.performedAt,
@@ -369,6 +407,131 @@ class Service:
             quads += [(rec, MG.concerns, root, Graphs.AUDIT) for root in sorted(changed)]
         self.store.apply(Changeset(Graphs.AUDIT, extra=quads))
         return rec
+
+    def after_external_change(self) -> PropagationReport:
+        """After a write that bypassed the use cases (a SPARQL Update): derived levels follow."""
+        self._validator = None
+        return self.propagate()
+
+    def lineage_state(self) -> Lineage:
+        """The lineage kept for incremental changes, read from the store when there is none.
+        A writer takes it *before* changing the inventory, then passes the change to
+        :meth:`lineage_change`."""
+        if self._lineage is None:
+            self._lineage = Lineage(self.store, self.ontology)
+        return self._lineage
+
+    def lineage_change(
+        self,
+        set_levels: dict[str, int] | None = None,
+        add: Iterable[Derivation] = (),
+        remove: Iterable[tuple[str, str]] = (),
+    ) -> None:
+        """Propagate one steward's change incrementally: only what derives from it is
+        recomputed and the inferred triples that changed are written."""
+        self.lineage_state().change(set_levels or {}, add, remove, write=True)
+
+    # --- stewardship (one asset at a time; see kg.stewardship) -------------------------------------
+    def assess(self, ref: str, **kwargs: Any) -> dict[str, Any]:
+        from kg.stewardship import assess
+
+        return assess(self, ref, **kwargs)
+
+    def add_derivation(self, source: str, target: str, **kwargs: Any) -> dict[str, Any]:
+        from kg.stewardship import add_derivation
+
+        return add_derivation(self, source, target, **kwargs)
+
+    def check_transfer(self, asset: str, destination: str, measures: Iterable[str] = ()) -> dict[str, Any]:
+        """May ``asset`` go to ``destination`` (with the ``measures`` the provider declares)?"""
+        from kg.transfer import check_transfer
+
+        return check_transfer(self, asset, destination, measures)
+
+    def reload(self, actor: str | None = None) -> dict[str, Any]:
+        """Reload the ontology and shapes from their files (after an edit in Protégé) and
+        recompute levels and the validation report; the reload is recorded in the audit trail."""
+        from kg.stewardship import governance_record
+
+        self._ontology = None
+        report = self.initialize()
+        changed = {g: st for g, st in {**report.ontology_graphs, **report.shapes_graphs}.items() if st != "unchanged"}
+        note = "重新载入本体与规则 / ontology and shapes reloaded: " + (
+            ", ".join(f"{g} {st}" for g, st in sorted(changed.items())) or "no file changed"
+        )
+        _, quads = governance_record(self, MG.ChangeRecord, actor or self.settings.user, note)
+        self.store.apply(Changeset(Graphs.AUDIT, extra=quads))
+        propagation = self.propagate()
+        validation = self.validate()
+        return {
+            "ontology": report.ontology_graphs,
+            "shapes": report.shapes_graphs,
+            "propagation": {
+                "changed": len(propagation.changed),
+                "added": propagation.added,
+                "removed": propagation.removed,
+            },
+            "conforms": validation.conforms,
+            "results": len(validation.results),
+        }
+
+    # --- lineage -------------------------------------------------------------------------------
+    def propagate(self) -> PropagationReport:
+        """Propagate levels through the whole inventory's lineage into the inferred graph."""
+        self.ensure_initialized()
+        self._lineage = None  # incremental changes start again from what this run reads
+        return propagate(self.store, self.ontology)
+
+    def assets(self, **filters: Any) -> dict[str, Any]:
+        """Assets filtered and paged (see :func:`kg.answers.asset_list`)."""
+        return asset_list(self.store, self.ontology, self.ids, **filters)
+
+    def asset(self, ref: str) -> dict[str, Any]:
+        """One asset with category, levels, equipment and elements."""
+        return asset_detail(self.store, self.ontology, self.ids, ref)
+
+    def level(self, ref: str) -> dict[str, Any]:
+        """The level answer for an asset (id or IRI)."""
+        return level_answer(self.store, self.ontology, self.ids, ref)
+
+    def lineage(self, ref: str, direction: str = "both", depth: int = 5) -> dict[str, Any]:
+        return lineage_graph(self.store, self.ontology, self.ids, ref, direction, depth)
+
+    def preview(
+        self,
+        set_levels: dict[str, str] | None = None,
+        add: Iterable[dict[str, Any]] = (),
+        remove: Iterable[dict[str, str]] = (),
+    ) -> list[dict[str, Any]]:
+        """What-if: the assets whose effective level would change, old -> new; writes nothing.
+
+        ``set_levels``: asset -> level (any name); ``add``: derivations {source, target,
+        activity, approved}; ``remove``: derivations {source, target}.
+        """
+        onto = self.ontology
+        levels = {str(self.ids.resolve_asset(a)): onto.level(lv).rank for a, lv in (set_levels or {}).items()}
+        derivations = []
+        for d in add:
+            kind = onto.transformations.find(d["activity"]) if d.get("activity") else None
+            cap = kind.cap.rank if kind and kind.level_reducing and kind.cap and d.get("approved") else None
+            derivations.append(
+                Derivation(
+                    str(self.ids.resolve_asset(d["source"])), str(self.ids.resolve_asset(d["target"])), None, cap
+                )
+            )
+        removals = [
+            (str(self.ids.resolve_asset(d["source"])), str(self.ids.resolve_asset(d["target"]))) for d in remove
+        ]
+        by_rank = {lv.rank: lv.ref() for lv in onto.levels}
+        return [
+            {
+                "asset": c.asset,
+                "id": self.ids.local_id(c.asset) or c.asset,
+                "old": by_rank.get(c.old),
+                "new": by_rank.get(c.new),
+            }
+            for c in preview(self.store, onto, levels, derivations, removals)
+        ]
 
     # --- validation ----------------------------------------------------------------------------
     def validator(self) -> Validator:

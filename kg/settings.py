@@ -10,6 +10,22 @@
     the namespace under which the institution's assets, devices and records are named
 ``MEDGRADE_USER``
     who the command line acts as in the audit trail (default: the login name)
+``MEDGRADE_OPENLINEAGE_NAMESPACE``
+    the OpenLineage namespace whose dataset names are the inventory's asset ids (default ``medgrade``)
+``MEDGRADE_API_KEYS``
+    the API keys file (TOML, hashed tokens; ``medgrade apikey``), default ``./medgrade-apikeys.toml``
+``MEDGRADE_READ_REQUIRES_KEY``
+    whether reads through the API need a key too (default false: reads are open, writes need one)
+``MEDGRADE_QUERY_TIMEOUT``
+    seconds a SPARQL query may run (default 30)
+``MEDGRADE_QUERY_MAX_RESULTS``
+    solutions or triples a SPARQL query may return (default 100000)
+``MEDGRADE_QUERY_WORKERS``
+    SPARQL query worker processes on the embedded store (default 2)
+``MEDGRADE_MAX_BODY_BYTES``
+    the largest request body the API accepts (default 16 MiB; gzip bodies count unpacked)
+``MEDGRADE_CORS_ORIGINS``
+    comma-separated origins allowed by CORS (default none: CORS off)
 """
 
 from __future__ import annotations
@@ -41,6 +57,17 @@ class Settings(BaseSettings):
     store: str = "oxigraph:./medgrade-data"
     base_iri: str = "https://w3id.org/medgrade/id/"
     user: str = Field(default_factory=_login_name)
+    openlineage_namespace: str = "medgrade"
+    api_keys: Path = Path("medgrade-apikeys.toml")
+    read_requires_key: bool = False
+    query_timeout: float = Field(default=30.0, gt=0)
+    query_max_results: int = Field(default=100_000, gt=0)
+    query_workers: int = Field(default=2, ge=1, le=64)
+    max_body_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
+    cors_origins: str = ""
+
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     @field_validator("base_iri")
     @classmethod

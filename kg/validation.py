@@ -396,13 +396,14 @@ class Validator:
         return g
 
     # --- running -------------------------------------------------------------------------------
-    def run(self, focus: set[URIRef] | None = None) -> list[Result]:
-        """Run pyshacl over the store (every node, or only ``focus``)."""
+    def run(self, focus: set[URIRef] | None = None, view: Any = None) -> list[Result]:
+        """Run pyshacl over the store (every node, or only ``focus``), or over ``view``, a
+        pyoxigraph store standing for it (a what-if: the store plus a hypothetical change)."""
         import pyshacl
         from pyshacl.graph_abstraction import DataGraph
 
         pyshacl_fixes.install()
-        self.view = self.store.oxigraph_view()
+        self.view = view if view is not None else self.store.oxigraph_view()
         data = DataGraph.from_oxigraph_store(self.view)
         data.default_union = True  # type: ignore[misc]  # pyshacl defines a setter
         data._namespace_manager = pyshacl_fixes.PlainNames(data.default_graph, bind_namespaces="none")  # type: ignore[attr-defined]

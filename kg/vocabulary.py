@@ -243,6 +243,7 @@ class GradingPolicy(Term):
     important_data_threshold: int
     important_data_level: Level
     exempting_decision: str | None = None  # IRI of the review decision that exempts data from it
+    masking_transformation: str | None = None  # IRI of the transformation type a masking column counts as
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -10,7 +10,7 @@ from kg.settings import Settings
 
 
 def client(onto: Ontology) -> TestClient:
-    return TestClient(create_app(Settings(), ontology=onto))
+    return TestClient(create_app(Settings(store="memory:"), ontology=onto))
 
 
 def test_health_reports_the_ontology(onto: Ontology) -> None:

@@ -105,12 +105,36 @@ def test_demo_is_not_loaded_twice(demo: Service) -> None:
 
 def test_demo_validates_with_exactly_the_violations_it_was_built_to_contain(demo: Service) -> None:
     report = demo.validate()
-    found = sorted((r.rule, r.focus_id, r.severity) for r in report.results)
+    found = sorted((r.rule, r.focus_id, r.severity, (r.value or "").rsplit("#", 1)[-1]) for r in report.results)
     transfer = "asset/pkg-mfr-vent-alarm-2026q3/transfer/mfr-vent-svc"
+    # the unapproved de-identification passes General-4 on to a package for a manufacturer
+    # cleared for General-2 that lacks every measure General-4 requires for a transfer
     assert found == [
-        ("R12", transfer, "Violation"),  # General-3 data to a destination cleared for General-2
-        ("R12", transfer, "Violation"),  # ... without de-identification before sharing
-        ("R12", transfer, "Violation"),  # ... and without an approval for release
-        ("R8", "asset/vent-alarm-deid-2026q3/activity", "Violation"),  # the unapproved de-identification
-    ]
+        ("R12", transfer, "Violation", m)
+        for m in sorted(
+            [
+                "GeneralData4",
+                "DeidentificationBeforeSharing",
+                "DerivativeOnlyRelease",
+                "DigitalWatermarking",
+                "ReleaseApproval",
+                "TwoPersonApproval",
+            ]
+        )
+    ] + [("R8", "asset/vent-alarm-deid-2026q3/activity", "Violation", "Deidentification")]
     assert not report.conforms
+
+
+def test_demo_levels_flow_through_lineage(demo: Service) -> None:
+    package = demo.level("pkg-mfr-vent-alarm-2026q3")
+    assert package["assessed"]["label_zh"] == "一般数据3级" and package["effective"]["label_zh"] == "一般数据4级"
+    assert package["origin"].endswith("/vent-icu-01-alarms-2026q3")
+    assert [h["activity_type"].rsplit("#", 1)[-1] for h in package["witness"]] == [
+        "Extraction",
+        "Deidentification",
+        "Conversion",
+    ]
+    registry = demo.level("pkg-nhic-dose-ct-2026-10")  # through an approved de-identification: capped
+    assert registry["effective"]["label_zh"] == "一般数据3级"
+    extract = demo.level("dose-ct-extract-2026-10")  # empty level cell, patient dose records upstream
+    assert extract["effective"]["label_zh"] == "一般数据4级"

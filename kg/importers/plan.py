@@ -16,10 +16,11 @@ from kg.store.base import Triple
 
 @dataclass
 class Record:
-    kind: str  # "asset", "device", "destination" or "resource" (from RDF)
+    kind: str  # "asset", "device", "destination", "resource" (from RDF) or "lineage" (OpenLineage)
     root: URIRef
     triples: list[Triple] = field(default_factory=list)
     where: str = ""
+    additive: bool = False  # add to what the store holds instead of replacing the description
 
 
 @dataclass
@@ -30,6 +31,14 @@ class ImportPlan:
     warnings: list[Problem] = field(default_factory=list)
 
     def add(self, record: Record) -> None:
+        previous = self.records.get(record.root)
+        if previous is not None and (record.additive or previous.additive):
+            # additions (OpenLineage) join whatever else describes the resource in this import
+            base, extra = (previous, record) if record.additive else (record, previous)
+            known = set(base.triples)
+            base.triples += [t for t in extra.triples if t not in known]
+            self.records[record.root] = base
+            return
         if record.root in self.records:
             previous = self.records[record.root]
             self.problems.append(

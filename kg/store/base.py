@@ -142,11 +142,14 @@ class Changeset:
     subjects: set[URIRef] = field(default_factory=set)
     triples: list[Triple] = field(default_factory=list)
     extra: list[Quad] = field(default_factory=list)
+    removals: list[Triple] = field(default_factory=list)  # exact triples of ``graph`` to remove
 
     def update_request(self) -> str:
         """The whole change as one SPARQL Update request."""
         g = sparql_term(self.graph)
         ops: list[str] = []
+        if self.removals:
+            ops.append(f"DELETE DATA {{ GRAPH {g} {{\n" + "\n".join(_nt(t) for t in self.removals) + "\n} }")
         if self.subjects:
             ops.append(
                 f"DELETE {{ GRAPH {g} {{ ?s ?p ?o }} }} WHERE {{ GRAPH {g} {{ {parts_pattern(sorted(self.subjects))}"
@@ -162,7 +165,7 @@ class Changeset:
         return " ;\n".join(ops)
 
     def __len__(self) -> int:
-        return len(self.triples) + len(self.extra)
+        return len(self.triples) + len(self.extra) + len(self.removals)
 
 
 def _nt(t: Triple) -> str:
@@ -181,6 +184,10 @@ class Store(Protocol):
 
     def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[Row]:
         """Run a SELECT; each row maps variable names to terms (unbound ones are absent)."""
+
+    def rows(self, query: str) -> list[tuple[str | None, ...]]:
+        """Run a SELECT and return plain strings (IRI, or a literal's lexical form; None when
+        unbound), in the order of the projected variables: for reading much data fast."""
 
     def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
         """Run an ASK."""

@@ -50,6 +50,7 @@ class OxigraphStore:
     def __init__(self, path: str | Path | None) -> None:
         self.path = Path(path) if path is not None else None
         self.descriptor = f"oxigraph:{self.path}" if self.path is not None else "memory:"
+        self.generation = 0  # counts writes: query workers reopen their read-only view when it moves
         try:
             self._store = ox.Store(str(self.path)) if self.path is not None else ox.Store()
         except OSError as exc:
@@ -61,6 +62,11 @@ class OxigraphStore:
                 f"cannot open the store at {self.path}: {exc}{hint_en}",
                 f"无法打开位于 {self.path} 的存储：{exc}{hint_zh}",
             ) from exc
+
+    @property
+    def native(self) -> ox.Store:
+        """The pyoxigraph store, for the SPARQL Protocol (which needs its own dataset options)."""
+        return self._store
 
     # --- queries -----------------------------------------------------------------------------
     def _run(self, query: str, bindings: Mapping[str, Node] | None) -> object:
@@ -86,6 +92,23 @@ class OxigraphStore:
             rows.append(row)
         return rows
 
+    def rows(self, query: str) -> list[tuple[str | None, ...]]:
+        result = self._run(query, None)
+        if not isinstance(result, ox.QuerySolutions):
+            raise QueryError("not a SELECT query", "不是 SELECT 查询")
+        width = len(result.variables)
+        # unrolled for the usual widths: a generator per row costs more than decoding the row
+        if width == 1:
+            return [(None if a is None else a.value,) for (a,) in result]
+        if width == 2:
+            return [(None if a is None else a.value, None if b is None else b.value) for a, b in result]
+        if width == 3:
+            return [
+                (None if a is None else a.value, None if b is None else b.value, None if c is None else c.value)
+                for a, b, c in result
+            ]
+        return [tuple(None if t is None else t.value for t in s) for s in result]
+
     def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
         result = self._run(query, bindings)
         if not isinstance(result, ox.QueryBoolean):
@@ -107,6 +130,7 @@ class OxigraphStore:
             return
         try:
             self._store.update(request)
+            self.generation += 1
         except SyntaxError as exc:
             raise QueryError(f"SPARQL Update syntax error: {exc}", f"SPARQL 更新语法错误：{exc}") from exc
         except OSError as exc:
@@ -132,6 +156,8 @@ class OxigraphStore:
             self._store.flush()
         except SyntaxError as exc:
             raise QueryError(f"{path.name}: {exc}", f"{path.name}：{exc}") from exc
+        finally:
+            self.generation += 1
 
     # --- reads -------------------------------------------------------------------------------
     def triples(self, graph: URIRef) -> Iterator[Triple]:

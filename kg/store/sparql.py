@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pyoxigraph as ox
@@ -67,6 +68,44 @@ class SparqlStore:
             )
         return response
 
+    def forward(
+        self, form: list[tuple[str, str]], accept: str, timeout: float, max_bytes: int
+    ) -> tuple[bytes, str | None]:
+        """Relay a SPARQL Protocol query (form fields) and return the server's answer and its
+        content type; stopped past ``timeout`` seconds or ``max_bytes``."""
+        from kg.sparql_results import LimitExceeded, time_limit
+
+        chunks, size = [], 0
+        try:
+            with self._http.stream(
+                "POST",
+                self.query_url,
+                content=urlencode(form).encode(),  # repeated keys (default-graph-uri) kept
+                headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
+                timeout=timeout,
+            ) as response:
+                if response.status_code >= 300:
+                    detail = response.read().decode(errors="replace").strip()[:500]
+                    raise QueryError(
+                        f"the SPARQL server refused the request ({response.status_code}): {detail}",
+                        f"SPARQL 服务器拒绝了请求（{response.status_code}）：{detail}",
+                    )
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise LimitExceeded(
+                            f"the answer is larger than {max_bytes:,} bytes (the result-size limit); add a LIMIT",
+                            f"查询结果超过 {max_bytes:,} 字节（结果大小上限）；请加 LIMIT",
+                        )
+                    chunks.append(chunk)
+                return b"".join(chunks), response.headers.get("content-type")
+        except httpx.TimeoutException as exc:
+            raise time_limit(timeout) from exc
+        except httpx.HTTPError as exc:
+            raise StoreError(
+                f"SPARQL server {self.query_url} unreachable: {exc}", f"无法连接 SPARQL 服务器 {self.query_url}：{exc}"
+            ) from exc
+
     def _query(self, query: str, bindings: Mapping[str, Node] | None, accept: str) -> httpx.Response:
         return self._post(self.query_url, {"query": query + values_clause(bindings or {})}, accept)
 
@@ -75,6 +114,13 @@ class SparqlStore:
         if "results" not in data:
             raise QueryError("not a SELECT query", "不是 SELECT 查询")
         return [{k: _term(v) for k, v in b.items()} for b in data["results"]["bindings"]]
+
+    def rows(self, query: str) -> list[tuple[str | None, ...]]:
+        data = json.loads(self._query(query, None, SELECT_TYPES).content)
+        if "results" not in data:
+            raise QueryError("not a SELECT query", "不是 SELECT 查询")
+        names = data["head"]["vars"]
+        return [tuple(b[n]["value"] if n in b else None for n in names) for b in data["results"]["bindings"]]
 
     def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
         data = json.loads(self._query(query, bindings, SELECT_TYPES).content)

@@ -1,0 +1,88 @@
+"""Who is calling: ``Authorization: Bearer <token>`` checked against the hashed API keys.
+
+Reads are open unless ``MEDGRADE_READ_REQUIRES_KEY`` is set; every write needs a steward or
+admin key. The keys file is re-read when it changes, so ``medgrade apikey create`` takes effect
+on a running server.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import Request
+
+from kg import apikeys
+from kg.apikeys import ApiKey
+from kg.errors import AuthenticationError, ForbiddenError
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The caller of a request: a key, or anonymous (``key`` None)."""
+
+    key: ApiKey | None
+
+    @property
+    def name(self) -> str:
+        return self.key.name if self.key else "anonymous"
+
+
+class Keys:
+    """The keys file, re-read when its modification time or size changes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._stamp: tuple[int, int] | None = None
+        self._keys: list[ApiKey] = []
+        self._lock = threading.Lock()
+
+    def current(self) -> list[ApiKey]:
+        try:
+            st = self.path.stat()
+            stamp = (st.st_mtime_ns, st.st_size)
+        except OSError:
+            stamp = None
+        with self._lock:
+            if stamp != self._stamp:
+                self._keys = apikeys.load(self.path) if stamp else []
+                self._stamp = stamp
+            return self._keys
+
+
+def caller(request: Request, role: str) -> Caller:
+    """The caller, if allowed ``role``; else 401 (no or unknown key) or 403 (role too low)."""
+    settings = request.app.state.settings
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header:
+        if role == "reader" and not settings.read_requires_key:
+            return Caller(None)
+        raise AuthenticationError(
+            f"this needs an API key with the {role} role: send 'Authorization: Bearer <token>'",
+            f"此操作需要具有 {role} 角色的 API 密钥：请发送 “Authorization: Bearer <令牌>”",
+        )
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError(
+            "the Authorization header must be 'Bearer <token>'", "Authorization 头须为 “Bearer <令牌>”"
+        )
+    key = apikeys.authenticate(request.app.state.keys.current(), token.strip())
+    if key is None:
+        raise AuthenticationError("unknown or revoked API key", "API 密钥无效或已吊销")
+    if not key.allows(role):
+        raise ForbiddenError(
+            f"the key '{key.name}' has the {key.role} role; this needs {role}",
+            f"密钥“{key.name}”的角色为 {key.role}，此操作需要 {role}",
+        )
+    return Caller(key)
+
+
+def require(role: str) -> Callable[[Request], Caller]:
+    """A FastAPI dependency: the caller, allowed ``role``."""
+
+    def dependency(request: Request) -> Caller:
+        return caller(request, role)
+
+    return dependency

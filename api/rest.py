@@ -1,0 +1,201 @@
+"""REST routes of SPEC §9 over :class:`kg.service.Service`: the same answers as the CLI's
+``--json``. Reads are open unless keys are required for reads; writes need a steward key."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import zipfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from api.auth import Caller, require
+from kg.service import Service
+
+router = APIRouter(prefix="/api")
+Reader = Annotated[Caller, Depends(require("reader"))]
+
+
+def service(request: Request) -> Service:
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+class Direction(StrEnum):
+    upstream = "upstream"
+    downstream = "downstream"
+    both = "both"
+
+
+class ExportFormat(StrEnum):
+    xlsx = "xlsx"
+    csv = "csv"
+    ttl = "ttl"
+    jsonld = "jsonld"
+
+
+@router.get("/assets", summary="数据资产列表 / list and filter assets")
+def list_assets(
+    request: Request,
+    _: Reader,
+    min_rank: Annotated[int | None, Query(ge=1, le=10, description="最低有效级别 / minimum effective rank")] = None,
+    category: Annotated[str | None, Query(description="分类（任意名称或编码，含下级）/ category by any name")] = None,
+    equipment: Annotated[str | None, Query(description="设备标识或设备类型 / device id or equipment type")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="标识或名称中的文字 / text in id or name")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    return service(request).assets(
+        min_rank=min_rank, category=category, equipment=equipment, q=q, limit=limit, offset=offset
+    )
+
+
+@router.get("/assets/{id:path}/level", summary="级别答复 / the level answer")
+def asset_level(id: str, request: Request, _: Reader) -> dict[str, Any]:
+    return service(request).level(id)
+
+
+@router.get("/assets/{id:path}/lineage", summary="数据血缘 / lineage around an asset")
+def asset_lineage(
+    id: str,
+    request: Request,
+    _: Reader,
+    direction: Direction = Direction.both,
+    depth: Annotated[int, Query(ge=0, le=100)] = 5,
+) -> dict[str, Any]:
+    return service(request).lineage(id, direction.value, depth)
+
+
+class Assessment(BaseModel):
+    justification: str = Field(min_length=1, max_length=4000, description="理由（R13）/ why (R13)")
+    category: str | None = Field(default=None, description="分类，任意名称或编码 / category, any name or code")
+    level: str | None = Field(default=None, description="级别，名称或级次 / level, name or rank")
+    impacts: dict[str, str] | None = Field(default=None, description="影响对象 → 影响程度 / impact object → degree")
+
+
+@router.put("/assets/{id:path}/assessment", summary="定级评估（数据管理员）/ set an assessment (steward)")
+def put_assessment(
+    id: str, body: Assessment, request: Request, who: Annotated[Caller, Depends(require("steward"))]
+) -> dict[str, Any]:
+    with request.app.state.write_lock:
+        return service(request).assess(
+            id,
+            actor=who.name,
+            justification=body.justification,
+            category=body.category,
+            level=body.level,
+            impacts=body.impacts,
+        )
+
+
+@router.get("/assets/{id:path}", summary="单个数据资产 / one asset")
+def get_asset(id: str, request: Request, _: Reader) -> dict[str, Any]:
+    return service(request).asset(id)
+
+
+class DerivationChange(BaseModel):
+    source: str = Field(description="来源资产 / source asset (id or IRI)")
+    target: str = Field(description="衍生资产 / derived asset (id or IRI)")
+    activity: str | None = Field(default=None, description="加工方式 / transformation type, any name")
+    approved: bool = Field(default=False, description="降级已审批 / the reduction is approved")
+
+
+class PreviewRequest(BaseModel):
+    set_levels: dict[str, str] = Field(default_factory=dict, description="资产 → 级别 / asset → level (any name)")
+    add: list[DerivationChange] = Field(default_factory=list)
+    remove: list[DerivationChange] = Field(default_factory=list)
+
+
+@router.post("/preview", summary="假设分析 / what-if: effective levels that would change")
+def preview(body: PreviewRequest, request: Request, _: Reader) -> dict[str, Any]:
+    changes = service(request).preview(
+        set_levels=body.set_levels,
+        add=[d.model_dump() for d in body.add],
+        remove=[{"source": d.source, "target": d.target} for d in body.remove],
+    )
+    return {"changes": changes}
+
+
+@router.get("/validation", summary="SHACL 校验报告 / the SHACL report as JSON")
+def validation(request: Request, _: Reader) -> dict[str, Any]:
+    svc = service(request)
+    with request.app.state.write_lock:  # the report is stored in the validation graph
+        return svc.validate().to_dict()
+
+
+_MEDIA = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "ttl": "text/turtle",
+    "jsonld": "application/ld+json",
+    "csv": "application/zip",
+}
+
+
+@router.get("/export", summary="导出分类分级清单 / export the list", response_class=Response)
+def export(request: Request, _: Reader, format: ExportFormat = ExportFormat.xlsx) -> Response:
+    from kg.exporters import export as write
+
+    svc = service(request)
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / f"medgrade-inventory.{format.value}"
+        written = write(svc.store, svc.ontology, svc.ids, format.value, target)
+        if format is ExportFormat.csv:
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+                for path in written:
+                    z.write(path, path.name)
+            body, name = buffer.getvalue(), "medgrade-inventory-csv.zip"
+        else:
+            body, name = written[0].read_bytes(), written[0].name
+    return Response(
+        body, media_type=_MEDIA[format.value], headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+class Approval(BaseModel):
+    approved_by: str = Field(min_length=1, max_length=200)
+    approved_on: str | None = Field(default=None, description="YYYY-MM-DD")
+    approval_note: str | None = Field(default=None, max_length=4000)
+
+
+class NewDerivation(BaseModel):
+    source: str = Field(description="来源资产 / source asset (id or IRI)")
+    target: str = Field(description="衍生资产 / derived asset (id or IRI)")
+    activity: str | None = Field(default=None, description="加工方式 / transformation type, any name")
+    approval: Approval | None = None
+    justification: str = Field(min_length=1, max_length=4000)
+
+
+@router.post("/derivations", status_code=201, summary="新增衍生关系（环路 409）/ add a derivation (409 on a cycle)")
+def post_derivation(
+    body: NewDerivation, request: Request, who: Annotated[Caller, Depends(require("steward"))]
+) -> dict[str, Any]:
+    with request.app.state.write_lock:
+        return service(request).add_derivation(
+            body.source,
+            body.target,
+            actor=who.name,
+            justification=body.justification,
+            activity=body.activity,
+            approval=body.approval.model_dump() if body.approval else None,
+        )
+
+
+@router.post("/admin/reload", summary="重新载入本体与规则（管理员）/ reload ontology and shapes (admin)")
+def reload(request: Request, who: Annotated[Caller, Depends(require("admin"))]) -> dict[str, Any]:
+    with request.app.state.write_lock:
+        return service(request).reload(actor=who.name)
+
+
+class TransferCheck(BaseModel):
+    asset: str = Field(description="资产 / asset (id or IRI)")
+    destination: str = Field(description="去向 / destination (id or IRI)")
+    measures: list[str] = Field(default_factory=list, description="提供方声明的措施 / measures the provider declares")
+
+
+@router.post("/transfers/check", summary="数据出院检查 / may this asset go to that destination")
+def transfer_check(body: TransferCheck, request: Request, _: Reader) -> dict[str, Any]:
+    return service(request).check_transfer(body.asset, body.destination, body.measures)

@@ -1,0 +1,226 @@
+"""API speed: level lookups under concurrent load, and the saved governance queries against a
+plain rdflib SPARQL endpoint serving the same data.
+
+    python benchmarks/bench_api.py [--assets 1000000] [--query-assets 100000] [--clients 8]
+                                   [--seconds 30] [--runs 3] [--baseline-timeout 300]
+                                   [--workdir DIR]
+
+(1) ``GET /api/assets/{id}/level`` for random assets of a generated inventory of --assets
+    (benchmarks/generate.py, imported and propagated), from --clients concurrent HTTP clients
+    for --seconds: p50, p99, requests/s and errors. The server (``medgrade serve``, one uvicorn
+    worker) runs in its own process, the load in this one.
+(2) the saved governance queries (kg/queries/*.rq) over ``/sparql`` on an inventory of
+    --query-assets, and the same queries on ``rdflib-endpoint`` (PyPI) serving the same graphs
+    (inventory, inferred, ontology) with its default rdflib store: median time per query and
+    the ratio. A baseline query still running after --baseline-timeout seconds is reported as
+    "> timeout".
+
+Medians of --runs. Targets (issue #6, 2 cores): p50 ≤ 5 ms, p99 ≤ 30 ms, ≥ 500 requests/s on
+one worker; every query ≥ 10× faster than the rdflib-endpoint baseline. Stores are kept in
+--workdir between invocations (default: a temporary folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from generate import generate_nt  # noqa: E402
+
+from kg.saved_queries import saved_queries  # noqa: E402
+from kg.service import Service  # noqa: E402
+from kg.settings import Settings  # noqa: E402
+from kg.store import Graphs  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def build(n: int, workdir: Path) -> Path:
+    """An embedded store with ``n`` generated assets, imported and propagated (kept)."""
+    store = workdir / f"store-{n}"
+    if (store / ".complete").exists():
+        return store
+    t0 = time.perf_counter()
+    svc = Service(Settings(store=f"oxigraph:{store}"))
+    svc.import_files([generate_nt(n, workdir / f"nt-{n}")])
+    svc.close()
+    (store / ".complete").write_text("")
+    print(f"    built a store of {n:,} assets in {time.perf_counter() - t0:.0f} s", flush=True)
+    return store
+
+
+def wait(url: str, proc: subprocess.Popen, seconds: float = 600) -> None:  # type: ignore[type-arg]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"the server exited: {proc.stderr.read() if proc.stderr else ''}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise SystemExit(f"{url} did not answer")
+
+
+def serve(store: Path, port: int) -> subprocess.Popen:  # type: ignore[type-arg]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kg", "--store", f"oxigraph:{store}", "serve", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "MEDGRADE_QUERY_TIMEOUT": "600", "MEDGRADE_QUERY_MAX_RESULTS": "10000000"},
+    )
+    wait(f"http://127.0.0.1:{port}/health", proc)
+    return proc
+
+
+async def _load(base: str, n: int, clients: int, seconds: float) -> tuple[list[float], int, float]:
+    latencies: list[float] = []
+    errors = 0
+    stop = time.perf_counter() + seconds
+    rnd = random.Random(11)
+
+    async def client(http: httpx.AsyncClient) -> None:
+        nonlocal errors
+        while time.perf_counter() < stop:
+            t0 = time.perf_counter()
+            r = await http.get(f"{base}/api/assets/a{rnd.randrange(n)}/level")
+            latencies.append(time.perf_counter() - t0)
+            if r.status_code != 200:
+                errors += 1
+
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as http:
+        t0 = time.perf_counter()
+        await asyncio.gather(*(client(http) for _ in range(clients)))
+        elapsed = time.perf_counter() - t0
+    return latencies, errors, elapsed
+
+
+def bench_levels(n: int, workdir: Path, clients: int, seconds: float, runs: int) -> None:
+    store = build(n, workdir)
+    port = free_port()
+    proc = serve(store, port)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        asyncio.run(_load(base, n, clients, 3))  # warm up
+        p50s, p99s, rates, errs = [], [], [], 0
+        for _ in range(runs):
+            lat, errors, elapsed = asyncio.run(_load(base, n, clients, seconds))
+            lat.sort()
+            p50s.append(lat[len(lat) // 2] * 1000)
+            p99s.append(lat[int(len(lat) * 0.99)] * 1000)
+            rates.append(len(lat) / elapsed)
+            errs += errors
+        print(
+            f"(1) level lookups, {n:,} assets, {clients} clients, {seconds:.0f} s × {runs}: "
+            f"p50 {statistics.median(p50s):.1f} ms, p99 {statistics.median(p99s):.1f} ms, "
+            f"{statistics.median(rates):,.0f} requests/s, {errs} errors "
+            f"(runs: p50 {', '.join(f'{x:.1f}' for x in p50s)}; rps {', '.join(f'{x:.0f}' for x in rates)})",
+            flush=True,
+        )
+    finally:
+        proc.terminate()
+        proc.wait(30)
+
+
+def _time_query(url: str, text: str, timeout: float) -> float | None:
+    t0 = time.perf_counter()
+    try:
+        r = httpx.post(
+            url, data={"query": text}, headers={"Accept": "application/sparql-results+json"}, timeout=timeout
+        )
+    except httpx.TimeoutException:
+        return None
+    if r.status_code != 200:
+        raise SystemExit(f"{url}: {r.status_code} {r.text[:300]}")
+    return time.perf_counter() - t0
+
+
+def bench_queries(n: int, workdir: Path, runs: int, timeout: float) -> None:
+    store = build(n, workdir)
+    dump = workdir / f"dump-{n}.nq"
+    if not dump.exists():
+        import pyoxigraph as ox
+
+        s = ox.Store.read_only(str(store))
+        with dump.open("wb") as f:
+            for graph in s.named_graphs():
+                if graph.value in (str(Graphs.INVENTORY), str(Graphs.INFERRED)) or graph.value.startswith(
+                    "https://w3id.org/medgrade/def"
+                ):
+                    f.write(s.dump(format=ox.RdfFormat.N_QUADS, from_graph=graph) or b"")
+        del s
+    ours_port, base_port = free_port(), free_port()
+    ours = serve(store, ours_port)
+    t0 = time.perf_counter()
+    baseline = subprocess.Popen(
+        [sys.executable, "-m", "rdflib_endpoint", "serve", "--host", "127.0.0.1", "--port", str(base_port), str(dump)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait(f"http://127.0.0.1:{base_port}/sparql?query=ASK%7B%7D", baseline, 3600)
+        print(f"    rdflib-endpoint loaded {dump.name} in {time.perf_counter() - t0:.0f} s", flush=True)
+        for q in saved_queries():
+            mine = [_time_query(f"http://127.0.0.1:{ours_port}/sparql", q.text, timeout) for _ in range(runs)]
+            theirs = [
+                _time_query(f"http://127.0.0.1:{base_port}/sparql", q.text, timeout)
+                for _ in range(1 if None in mine else runs)
+            ]
+            m = statistics.median(x for x in mine if x is not None)
+            done = [x for x in theirs if x is not None]
+            if done:
+                b = statistics.median(done)
+                ratio = f"{b / m:,.0f}×"
+                base_text = f"{b:.2f} s"
+            else:
+                ratio, base_text = f"> {timeout / m:,.0f}×", f"> {timeout:.0f} s"
+            print(f"(2) {q.name}: medgrade {m * 1000:.0f} ms, rdflib-endpoint {base_text}, ratio {ratio}", flush=True)
+    finally:
+        for proc in (ours, baseline):
+            proc.terminate()
+            proc.wait(30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assets", type=int, default=1_000_000)
+    parser.add_argument("--query-assets", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--baseline-timeout", type=float, default=300)
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--skip", choices=("levels", "queries"), default=None)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = args.workdir or Path(tmp)
+        workdir.mkdir(parents=True, exist_ok=True)
+        if args.skip != "levels":
+            bench_levels(args.assets, workdir, args.clients, args.seconds, args.runs)
+        if args.skip != "queries":
+            bench_queries(args.query_assets, workdir, args.runs, args.baseline_timeout)
+
+
+if __name__ == "__main__":
+    main()

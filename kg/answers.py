@@ -1,0 +1,374 @@
+"""Answers about one asset, shared by the CLI and the API: its level (SPEC §9) and its lineage."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from rdflib import Literal, URIRef
+
+from kg.errors import InputError, NotFoundError
+from kg.grading import AssetFacts, ElementFacts, grade
+from kg.ids import Ids
+from kg.namespaces import MG, PROV, RDF, RDFS
+from kg.ontology import Ontology
+from kg.store import Graphs, Store, sparql_term
+
+_P = f"PREFIX mg: <{MG}> PREFIX prov: <{PROV}> PREFIX rdfs: <{RDFS}>\n"
+INV, INF = sparql_term(Graphs.INVENTORY), sparql_term(Graphs.INFERRED)
+MAX_HOPS = 10_000
+
+
+def resolve(store: Store, ids: Ids, ref: str) -> URIRef:
+    """The asset ``ref`` names (id or IRI), which must exist in the inventory."""
+    try:
+        iri = ids.resolve_asset(ref)
+    except InputError:
+        raise
+    if not store.ask(f"ASK {{ GRAPH {INV} {{ {sparql_term(iri)} a <{MG}DataAsset> }} }}"):
+        raise NotFoundError(f"no data asset '{ref}' in the inventory", f"清单中没有数据资产“{ref}”")
+    return iri
+
+
+def _one(store: Store, query: str) -> str | None:
+    rows = store.rows(_P + query)
+    return rows[0][0] if rows and rows[0] else None
+
+
+def _properties(store: Store, graph: str, iri: URIRef) -> dict[str, list[str]]:
+    """Every property of ``iri`` in ``graph`` (one query), impact statements flattened to
+    ``object|degree`` under ``mg:hasImpact``."""
+    props: dict[str, list[str]] = {}
+    for p, o, io, degree in store.rows(
+        _P + f"SELECT ?p ?o ?io ?id WHERE {{ GRAPH {graph} {{ {sparql_term(iri)} ?p ?o "
+        "OPTIONAL { ?o mg:impactObject ?io ; mg:impactDegree ?id } } }"
+    ):
+        if p and o is not None:
+            props.setdefault(p, []).append(f"{io}|{degree}" if io and degree else o)
+    return props
+
+
+def _first(props: dict[str, list[str]], p: URIRef) -> str | None:
+    values = props.get(str(p))
+    return min(values) if values else None
+
+
+def asset_facts(store: Store, iri: URIRef, props: dict[str, list[str]] | None = None) -> AssetFacts:
+    """What grading needs about one asset, from the inventory (``props``: its properties, if
+    already read)."""
+    a = sparql_term(iri)
+    props = _properties(store, INV, iri) if props is None else props
+    impacts = [tuple(v.split("|", 1)) for v in props.get(str(MG.hasImpact), []) if "|" in v]
+    count = _first(props, MG.subjectCount)
+    elements: dict[str, dict[str, Any]] = {}
+    if props.get(str(MG.hasElement)):
+        for e, name, cat, pi, lv in store.rows(
+            _P
+            + f"""SELECT ?e ?name ?c ?p ?l WHERE {{ GRAPH {INV} {{ {a} mg:hasElement ?e
+                OPTIONAL {{ ?e rdfs:label ?name }} OPTIONAL {{ ?e mg:hasCategory ?c }}
+                OPTIONAL {{ ?e mg:hasPersonalInformation ?p }} OPTIONAL {{ ?e mg:assessedLevel ?l }} }} }}"""
+        ):
+            if e is None:
+                continue
+            entry = elements.setdefault(e, {"name": name or e, "category": cat, "personal": set(), "level": lv})
+            if pi:
+                entry["personal"].add(pi)
+    review = _one(
+        store,
+        f"SELECT ?d WHERE {{ GRAPH ?g {{ ?r mg:concerns {a} ; a mg:ImportantDataReview ; mg:reviewDecision ?d }} }}",
+    )
+    return AssetFacts(
+        iri=str(iri),
+        category=_first(props, MG.hasCategory),
+        impacts=tuple(sorted(impacts)),  # type: ignore[arg-type]
+        personal=tuple(sorted(props.get(str(MG.hasPersonalInformation), []))),
+        subject_count=int(count) if count and count.isdigit() else None,
+        elements=tuple(
+            ElementFacts(e, v["name"], v["category"], tuple(sorted(v["personal"])), v["level"])
+            for e, v in sorted(elements.items())
+        ),
+        review=review,
+    )
+
+
+def level_answer(store: Store, onto: Ontology, ids: Ids, ref: str) -> dict[str, Any]:
+    """The level answer of SPEC §9: assessed, inherited, effective, origin, witness, measures, reasons."""
+    iri = ids.resolve_asset(ref)
+    props = _properties(store, INV, iri)
+    if str(MG.DataAsset) not in props.get(str(RDF.type), []):
+        raise NotFoundError(f"no data asset '{ref}' in the inventory", f"清单中没有数据资产“{ref}”")
+    inferred = _properties(store, INF, iri)
+    assessed = onto.levels.get(_first(props, MG.assessedLevel) or "")
+    inherited = onto.levels.get(_first(inferred, MG.inheritedLevel) or "")
+    effective = onto.levels.get(_first(inferred, MG.effectiveLevel) or "") or assessed
+    origin = _first(inferred, MG.levelOrigin)
+    measures = onto.measures_for(effective) if effective else []
+    grading = grade(asset_facts(store, iri, props), onto)
+    return {
+        "asset": str(iri),
+        "id": ids.local_id(str(iri)) or str(iri),
+        "assessed": assessed.ref() if assessed else None,
+        "inherited": inherited.ref() if inherited else None,
+        "effective": effective.ref() if effective else None,
+        "origin": origin,
+        "witness": witness(store, onto, iri, origin) if inherited else [],
+        "measures": [m.ref() for m in measures],
+        "reasons": [f"{r.text_zh} / {r.text_en}" for r in grading.reasons],
+        "computed": grading.level.ref(),
+    }
+
+
+def witness(store: Store, onto: Ontology, iri: URIRef, origin: str | None) -> list[dict[str, Any]]:
+    """The witness path of an inherited level, origin first: each hop with the activity that
+    made the target from the source and its type. One query reads every hop (the chain of
+    ``mg:inheritedFrom`` from the asset) with its activity; the chain is then followed here."""
+    hop: dict[str, tuple[str, ...]] = {}
+    for h, src, act, kind, approval, masked in store.rows(
+        _P
+        + f"""SELECT ?h ?s ?act ?type ?approval ?masked WHERE {{
+        GRAPH {INF} {{ {sparql_term(iri)} mg:inheritedFrom* ?h . ?h mg:inheritedFrom ?s }}
+        OPTIONAL {{ GRAPH {INV} {{ ?h prov:wasGeneratedBy ?act OPTIONAL {{ ?act mg:transformationType ?type }}
+                   OPTIONAL {{ ?act mg:approval ?approval }} }} }}
+        OPTIONAL {{ GRAPH {INV} {{ ?h prov:qualifiedDerivation ?q . ?q prov:entity ?s ; mg:masking true
+                   OPTIONAL {{ ?q mg:approval ?masked }} }} }} }}"""
+    ):
+        if h and src and h not in hop:
+            hop[h] = (src, act, kind, approval or masked)  # type: ignore[assignment]
+    hops: list[dict[str, Any]] = []
+    current, seen = str(iri), set()
+    while origin and current != origin and current not in seen and current in hop and len(hops) < MAX_HOPS:
+        seen.add(current)
+        source, act, kind, approved = hop[current]
+        term = onto.transformations.get(kind or "")
+        hops.append(
+            {
+                "source": source,
+                "target": current,
+                "activity": act,
+                "activity_type": kind,
+                "activity_label_zh": term.label_zh if term else None,
+                "activity_label_en": term.label_en if term else None,
+                "approved": approved is not None,
+            }
+        )
+        current = source
+    return hops[::-1]
+
+
+def _activity(store: Store, onto: Ontology, source: str, target: str) -> dict[str, Any]:
+    """How ``target`` was made from ``source``: the activity, its transformation type (with its
+    labels), and whether a level reduction on that derivation was approved (on the activity, or
+    on a masking column derivation)."""
+    t, s = sparql_term(URIRef(target)), sparql_term(URIRef(source))
+    rows = store.rows(
+        _P
+        + f"""SELECT ?act ?type ?approval ?masked WHERE {{ GRAPH {INV} {{
+        OPTIONAL {{ {t} prov:wasGeneratedBy ?act OPTIONAL {{ ?act mg:transformationType ?type }}
+                   OPTIONAL {{ ?act mg:approval ?approval }} }}
+        OPTIONAL {{ {t} prov:qualifiedDerivation ?q . ?q prov:entity {s} ; mg:masking true
+                   OPTIONAL {{ ?q mg:approval ?masked }} }} }} }}"""
+    )
+    act, kind, approval, masked = rows[0] if rows else (None, None, None, None)
+    term = onto.transformations.get(kind or "")
+    return {
+        "activity": act,
+        "activity_type": kind,
+        "activity_label_zh": term.label_zh if term else None,
+        "activity_label_en": term.label_en if term else None,
+        "approved": approval is not None or masked is not None,
+    }
+
+
+def lineage_graph(
+    store: Store, onto: Ontology, ids: Ids, ref: str, direction: str = "both", depth: int = 5
+) -> dict[str, Any]:
+    """Nodes and edges around an asset: ``upstream`` (sources), ``downstream`` or ``both``."""
+    if direction not in ("upstream", "downstream", "both", "up", "down"):
+        raise InputError(
+            f"direction must be upstream, downstream or both, not '{direction}'",
+            f"方向须为 upstream、downstream 或 both，而不是“{direction}”",
+        )
+    if depth < 0 or depth > 100:
+        raise InputError("depth must be between 0 and 100", "深度须在 0 到 100 之间")
+    root = resolve(store, ids, ref)
+    ups, downs = direction in ("upstream", "up", "both"), direction in ("downstream", "down", "both")
+    edges: set[tuple[str, str]] = set()
+    distance = {str(root): 0}
+    queue = deque([str(root)])
+    while queue:
+        x = queue.popleft()
+        if distance[x] >= depth:
+            continue
+        term = sparql_term(URIRef(x))
+        neighbours: list[tuple[str, str, str]] = []
+        if ups:
+            neighbours += [
+                (s, x, s)
+                for (s,) in store.rows(_P + f"SELECT ?s WHERE {{ GRAPH {INV} {{ {term} prov:wasDerivedFrom ?s }} }}")
+                if s
+            ]
+        if downs:
+            neighbours += [
+                (x, d, d)
+                for (d,) in store.rows(
+                    _P + f"SELECT ?d WHERE {{ GRAPH {INV} {{ ?d prov:wasDerivedFrom {term} . ?d a mg:DataAsset }} }}"
+                )
+                if d
+            ]
+        for s, d, nxt in neighbours:
+            edges.add((s, d))
+            if nxt not in distance:
+                distance[nxt] = distance[x] + 1
+                queue.append(nxt)
+    nodes = [
+        _node(store, onto, ids, iri, dist) for iri, dist in sorted(distance.items(), key=lambda kv: (kv[1], kv[0]))
+    ]
+    edge_list = [{"source": s, "target": d, **_activity(store, onto, s, d)} for s, d in sorted(edges)]
+    return {"root": str(root), "direction": direction, "depth": depth, "nodes": nodes, "edges": edge_list}
+
+
+def _node(store: Store, onto: Ontology, ids: Ids, iri: str, distance: int) -> dict[str, Any]:
+    t = sparql_term(URIRef(iri))
+    rows = store.rows(
+        _P
+        + f"""SELECT ?name ?assessed ?effective WHERE {{
+        OPTIONAL {{ GRAPH {INV} {{ {t} rdfs:label ?name }} }} OPTIONAL {{ GRAPH {INV} {{ {t} mg:assessedLevel ?assessed }} }}
+        OPTIONAL {{ GRAPH {INF} {{ {t} mg:effectiveLevel ?effective }} }} }}"""
+    )
+    name, assessed, effective = rows[0] if rows else (None, None, None)
+    eff = onto.levels.get(effective or "") or onto.levels.get(assessed or "")
+    return {
+        "iri": iri,
+        "id": ids.local_id(iri) or iri,
+        "name": name,
+        "distance": distance,
+        "effective": eff.ref() if eff else None,
+    }
+
+
+def _level_of(onto: Ontology, iri: str | None) -> dict[str, Any] | None:
+    lv = onto.levels.get(iri or "")
+    return lv.ref() if lv else None
+
+
+def _category_of(onto: Ontology, iri: str | None) -> dict[str, Any] | None:
+    c = onto.categories.get(iri or "")
+    return c.ref() if c else ({"iri": iri, "label_zh": None, "label_en": None} if iri else None)
+
+
+def asset_list(
+    store: Store,
+    onto: Ontology,
+    ids: Ids,
+    *,
+    min_rank: int | None = None,
+    category: str | None = None,
+    equipment: str | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Assets filtered and paged: ``min_rank`` on the effective level (else the assessed one),
+    ``category`` by any name, with its narrower categories; ``equipment`` a device id or an
+    equipment type by any name; ``q`` text in the id or the name. Sorted by id."""
+    if not 1 <= limit <= 1000 or offset < 0:
+        raise InputError("limit must be 1–1000 and offset ≥ 0", "limit 须在 1–1000 之间，offset ≥ 0")
+    filters = []
+    if min_rank is not None:
+        wanted = [lv.iri for lv in onto.levels if lv.rank >= min_rank]
+        filters.append(f"VALUES ?eff {{ {' '.join(f'<{i}>' for i in wanted)} }}" if wanted else "FILTER(false)")
+    if category:
+        top = onto.categories.find(category)
+        below = [c.iri for c in onto.categories if top in onto.category_path(c)]
+        filters.append(f"?a mg:hasCategory ?fc . VALUES ?fc {{ {' '.join(f'<{i}>' for i in below)} }}")
+    if equipment:
+        try:
+            kind = onto.equipment_types.find(equipment)
+        except InputError:
+            kind = None
+        if kind is not None:
+            filters.append(
+                f"{{ ?a mg:producedByType <{kind.iri}> }} UNION {{ ?a mg:producedBy ?fd . ?fd a <{kind.iri}> }}"
+            )
+        else:
+            filters.append(f"?a mg:producedBy {sparql_term(ids.device(equipment))}")
+    if q:
+        needle = sparql_term(Literal(q.lower()))
+        filters.append(
+            f'FILTER(CONTAINS(LCASE(STR(?a)), {needle}) || CONTAINS(LCASE(STR(COALESCE(?name, ""))), {needle}))'
+        )
+    where = f"""GRAPH {INV} {{ ?a a mg:DataAsset OPTIONAL {{ ?a rdfs:label ?name }} OPTIONAL {{ ?a mg:assessedLevel ?assessed }} }}
+        OPTIONAL {{ GRAPH {INF} {{ ?a mg:effectiveLevel ?inferred }} }}
+        BIND(COALESCE(?inferred, ?assessed) AS ?eff)
+        {" ".join(f"GRAPH {INV} {{ {f} }}" if not f.startswith(("VALUES", "FILTER")) else f for f in filters)}"""
+    total = store.rows(_P + f"SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE {{ {where} }}")
+    rows = store.rows(
+        _P
+        + f"""SELECT ?a (SAMPLE(?name) AS ?n) (SAMPLE(?assessed) AS ?as) (SAMPLE(?eff) AS ?ef)
+        (SAMPLE(?cat) AS ?c) (SAMPLE(?dev) AS ?d) WHERE {{ {where}
+        OPTIONAL {{ GRAPH {INV} {{ ?a mg:hasCategory ?cat }} }} OPTIONAL {{ GRAPH {INV} {{ ?a mg:producedBy ?dev }} }}
+        }} GROUP BY ?a ORDER BY ?a LIMIT {limit} OFFSET {offset}"""
+    )
+    items = [
+        {
+            "asset": a,
+            "id": ids.local_id(a or "") or a,
+            "name": name,
+            "category": _category_of(onto, cat),
+            "assessed": _level_of(onto, assessed),
+            "effective": _level_of(onto, eff),
+            "equipment": dev,
+        }
+        for a, name, assessed, eff, cat, dev in rows
+        if a
+    ]
+    return {"total": int(total[0][0] or 0) if total else 0, "limit": limit, "offset": offset, "items": items}
+
+
+def asset_detail(store: Store, onto: Ontology, ids: Ids, ref: str) -> dict[str, Any]:
+    """One asset: category (with its path), levels, equipment, elements, owner."""
+    iri = resolve(store, ids, ref)
+    a = sparql_term(iri)
+    props: dict[str, list[str]] = {}
+    for p, o in store.rows(_P + f"SELECT ?p ?o WHERE {{ GRAPH {INV} {{ {a} ?p ?o }} }}"):
+        if p and o is not None:
+            props.setdefault(p, []).append(o)
+
+    def first(p: URIRef) -> str | None:
+        values = props.get(str(p))
+        return sorted(values)[0] if values else None
+
+    inferred = dict(
+        (p, o) for p, o in store.rows(_P + f"SELECT ?p ?o WHERE {{ GRAPH {INF} {{ {a} ?p ?o }} }}") if p and o
+    )
+    cat = onto.categories.get(first(MG.hasCategory) or "")
+    device = first(MG.producedBy)
+    elements = []
+    for e, name, ecat, lv in store.rows(
+        _P
+        + f"""SELECT ?e (SAMPLE(?n) AS ?name) (SAMPLE(?c) AS ?cat) (SAMPLE(?l) AS ?level) WHERE {{ GRAPH {INV} {{
+        {a} mg:hasElement ?e OPTIONAL {{ ?e rdfs:label ?n }} OPTIONAL {{ ?e mg:hasCategory ?c }}
+        OPTIONAL {{ ?e mg:assessedLevel ?l }} }} }} GROUP BY ?e ORDER BY ?e"""
+    ):
+        if e:
+            elements.append(
+                {"iri": e, "name": name, "category": _category_of(onto, ecat), "assessed": _level_of(onto, lv)}
+            )
+    kind = onto.equipment_types.get(first(MG.producedByType) or "")
+    return {
+        "asset": str(iri),
+        "id": ids.local_id(str(iri)) or str(iri),
+        "name": first(RDFS.label),
+        "category": cat.ref() if cat else _category_of(onto, first(MG.hasCategory)),
+        "category_path": [c.ref() for c in onto.category_path(cat)] if cat else [],
+        "assessed": _level_of(onto, first(MG.assessedLevel)),
+        "inherited": _level_of(onto, inferred.get(str(MG.inheritedLevel))),
+        "effective": _level_of(onto, inferred.get(str(MG.effectiveLevel)) or first(MG.assessedLevel)),
+        "equipment": {"iri": device, "id": ids.local_id(device, "device")} if device else None,
+        "equipment_type": kind.ref() if kind else None,
+        "personal": sorted(props.get(str(MG.hasPersonalInformation), [])),
+        "subject_count": int(n) if (n := first(MG.subjectCount)) and n.isdigit() else None,
+        "owner": first(MG.responsibleDepartment),
+        "derived_from": sorted(props.get(str(PROV.wasDerivedFrom), [])),
+        "elements": elements,
+    }

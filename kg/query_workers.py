@@ -1,0 +1,107 @@
+"""SPARQL queries of the endpoint in worker processes, so that the time limit really ends them.
+
+Oxigraph cannot be interrupted from Python: an aggregate or a sort computes its first solution
+in one call that may run for hours. Each worker process holds a read-only view of the embedded
+store (RocksDB opened read-only next to the server's writable handle; it sees every committed
+write as of its opening) and answers one query at a time. The server waits for the answer until
+the time limit, and past it kills the worker and starts another: the CPU and the memory are
+freed at once. A view is reopened when the store has been written since it was opened (the
+store counts its writes). Workers start lazily, with the "spawn" method (never fork a process
+holding RocksDB).
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import threading
+from multiprocessing.connection import Connection
+from typing import Any
+
+from kg.errors import MedgradeError, QueryError
+from kg.sparql_endpoint import Dataset, Limits, execute
+from kg.sparql_results import LimitExceeded, time_limit
+from kg.store import Store
+
+GRACE = 2.0  # seconds past the limit before the worker is killed (it stops itself between solutions)
+
+
+def _serve(path: str, conn: Connection) -> None:  # runs in the worker process
+    import pyoxigraph as ox
+
+    view, seen = None, -1
+    while True:
+        try:
+            job = conn.recv()
+        except EOFError:
+            return
+        generation, text, dataset, media, limits = job
+        try:
+            if view is None or generation != seen:
+                view, seen = ox.Store.read_only(path), generation
+            conn.send(("ok", execute(view, text, dataset, media, limits)))
+        except MedgradeError as exc:
+            conn.send(("error", type(exc).__name__, exc.message_en, exc.message_zh))
+        except Exception as exc:  # anything else goes back to the server as a query error
+            conn.send(("error", "QueryError", f"query failed: {exc}", f"查询失败：{exc}"))
+
+
+class _Worker:
+    def __init__(self, path: str) -> None:
+        ctx = mp.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_serve, args=(path, child), daemon=True, name="medgrade-query")
+        self.process.start()
+        child.close()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+
+class QueryWorkers:
+    """A pool of ``size`` query worker processes for one embedded store on disk."""
+
+    def __init__(self, store: Store, size: int = 2) -> None:
+        path = getattr(store, "path", None)
+        self.store = store if path is not None and getattr(store, "native", None) is not None else None
+        self.path = str(path) if path is not None else ""
+        self._idle: list[_Worker] = []
+        self._slots = threading.Semaphore(size)
+        self._lock = threading.Lock()
+        self.killed = 0  # workers killed at the time limit (for status and tests)
+
+    def serves(self, store: Store) -> bool:
+        return self.store is not None and store is self.store
+
+    def run(self, store: Store, text: str, dataset: Dataset, media: str, limits: Limits) -> bytes:
+        """The serialised answer; :class:`LimitExceeded` when the worker had to be killed."""
+        with self._slots:
+            with self._lock:
+                worker = self._idle.pop() if self._idle else None
+            if worker is None or not worker.process.is_alive():
+                worker = _Worker(self.path)
+            generation = getattr(store, "generation", 0)
+            try:
+                worker.conn.send((generation, text, dataset, media, limits))
+                ready = worker.conn.poll(limits.timeout + GRACE)
+                reply: Any = worker.conn.recv() if ready else None
+            except (EOFError, OSError, BrokenPipeError):
+                worker.kill()
+                raise QueryError("the query worker stopped unexpectedly", "查询进程意外终止") from None
+            if reply is None:
+                worker.kill()
+                self.killed += 1
+                raise time_limit(limits.timeout)
+            with self._lock:
+                self._idle.append(worker)
+        if reply[0] == "ok":
+            return bytes(reply[1])
+        _, kind, en, zh = reply
+        raise (LimitExceeded if kind == "LimitExceeded" else QueryError)(en, zh)
+
+    def close(self) -> None:
+        with self._lock:
+            for worker in self._idle:
+                worker.kill()
+            self._idle.clear()

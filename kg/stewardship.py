@@ -1,0 +1,207 @@
+"""A steward's writes, one asset at a time (the API's PUT assessment and POST derivations):
+each is one transaction with its governance record (who, when, why), then re-validated
+incrementally and propagated incrementally. Bulk changes go through imports instead."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDF, XSD
+
+from kg.answers import resolve
+from kg.errors import ConflictError, InputError
+from kg.importers.inventory import parse_date
+from kg.lineage.model import Derivation
+from kg.namespaces import MG, PROV
+from kg.store import Changeset, Graphs, sparql_term
+from kg.store.base import Quad, Triple
+
+if TYPE_CHECKING:
+    from kg.service import Service
+
+_P = f"PREFIX mg: <{MG}> PREFIX prov: <{PROV}>\n"
+INV = sparql_term(Graphs.INVENTORY)
+
+
+def _now() -> Literal:
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return Literal(now, datatype=XSD.dateTime)
+
+
+def _why(justification: str) -> str:
+    text = (justification or "").strip()
+    if not text:
+        raise InputError("a justification is required (R13: who, when and why)", "须说明理由（R13：何人、何时、为何）")
+    if len(text) > 4000:
+        raise InputError("the justification is longer than 4,000 characters", "理由超过 4000 个字符")
+    return text
+
+
+def governance_record(
+    svc: Service, kind: URIRef, actor: str, why: str, concerns: URIRef | None = None
+) -> tuple[URIRef, list[Quad]]:
+    """A governance record (who, when, why, about what) as audit-graph quads."""
+    rec = svc.ids.record()
+    quads: list[Quad] = [
+        (rec, RDF.type, kind, Graphs.AUDIT),
+        (rec, MG.actor, Literal(actor), Graphs.AUDIT),
+        (rec, MG.performedAt, _now(), Graphs.AUDIT),
+        (rec, MG.justification, Literal(why), Graphs.AUDIT),
+    ]
+    if concerns is not None:
+        quads.append((rec, MG.concerns, concerns, Graphs.AUDIT))
+    return rec, quads
+
+
+def _existing(svc: Service, subject: URIRef, predicate: URIRef) -> list[Triple]:
+    rows = svc.store.select(
+        f"SELECT ?o WHERE {{ GRAPH {INV} {{ {sparql_term(subject)} {sparql_term(predicate)} ?o }} }}"
+    )
+    return [(subject, predicate, r["o"]) for r in rows if "o" in r]
+
+
+def assess(
+    svc: Service,
+    ref: str,
+    *,
+    actor: str,
+    justification: str,
+    category: str | None = None,
+    level: str | None = None,
+    impacts: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Set an asset's category, assessed level and/or impacts, with an assessment record. A
+    level below the computed one is stored and reported by validation (never silently raised)."""
+    onto, why = svc.ontology, _why(justification)
+    a = resolve(svc.store, svc.ids, ref)
+    cat = onto.categories.find(category) if category else None
+    lv = onto.level(level) if level else None
+    pairs = [(onto.impact_objects.find(o), onto.impact_degrees.find(d)) for o, d in (impacts or {}).items()]
+    if cat is None and lv is None and impacts is None:
+        raise InputError("give a category, a level or impacts to assess", "请至少给出分类、级别或影响评估之一")
+    svc.lineage_state()  # as before the change
+    removals: list[Triple] = []
+    triples: list[Triple] = []
+    rec, quads = governance_record(svc, MG.Assessment, actor, why, a)
+    if cat is not None:
+        removals += _existing(svc, a, MG.hasCategory)
+        triples.append((a, MG.hasCategory, URIRef(cat.iri)))
+        quads.append((rec, MG.assignedCategory, URIRef(cat.iri), Graphs.AUDIT))
+    if lv is not None:
+        removals += _existing(svc, a, MG.assessedLevel)
+        triples.append((a, MG.assessedLevel, URIRef(lv.iri)))
+        quads.append((rec, MG.assignedLevel, URIRef(lv.iri), Graphs.AUDIT))
+    if impacts is not None:
+        for _, _, node in _existing(svc, a, MG.hasImpact):
+            removals.append((a, MG.hasImpact, node))
+            statement = URIRef(str(node))
+            removals += [
+                (statement, p, o)
+                for p in (RDF.type, MG.impactObject, MG.impactDegree)
+                for _, _, o in _existing(svc, statement, p)
+            ]
+        for obj, deg in pairs:
+            node = URIRef(f"{a}/impact/{obj.local_name}")
+            triples += [
+                (a, MG.hasImpact, node),
+                (node, RDF.type, MG.ImpactStatement),
+                (node, MG.impactObject, URIRef(obj.iri)),
+                (node, MG.impactDegree, URIRef(deg.iri)),
+            ]
+    report = svc.change(Changeset(Graphs.INVENTORY, triples=triples, removals=removals, extra=quads), {a}, False)
+    if lv is not None:
+        svc.lineage_change(set_levels={str(a): lv.rank})
+    return {"record": str(rec), "level": svc.level(str(a)), "validation": report.to_dict()}
+
+
+def add_derivation(
+    svc: Service,
+    source_ref: str,
+    target_ref: str,
+    *,
+    actor: str,
+    justification: str,
+    activity: str | None = None,
+    approval: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """``target`` derived from ``source`` (through a transformation, optionally with the
+    approval of a level reduction). 409 when it would close a derivation cycle (R10) or when
+    the target's existing activity is of another type."""
+    onto, why = svc.ontology, _why(justification)
+    s = resolve(svc.store, svc.ids, source_ref)
+    t = resolve(svc.store, svc.ids, target_ref)
+    if s == t or svc.store.ask(
+        _P + f"ASK {{ GRAPH {INV} {{ {sparql_term(s)} prov:wasDerivedFrom* {sparql_term(t)} }} }}"
+    ):
+        raise ConflictError(
+            f"{target_ref} is already upstream of {source_ref}: this derivation would close a cycle (R10)",
+            f"{target_ref} 已是 {source_ref} 的上游：该衍生关系会形成环路（R10）",
+        )
+    kind = onto.transformations.find(activity) if activity else None
+    if approval and (kind is None or not kind.level_reducing):
+        raise InputError(
+            "an approval needs a level-reducing transformation (activity)", "审批需对应降级加工方式（activity）"
+        )
+    if approval and not (approval.get("approved_by") or "").strip():
+        raise InputError("an approval needs who approved it (approved_by)", "审批须填写审批人（approved_by）")
+    svc.lineage_state()  # as before the change
+    target_id = svc.ids.local_id(str(t))
+    if kind is not None and target_id is None:
+        raise InputError(
+            "a transformation can be recorded only for assets with an id", "仅能为有标识的资产记录加工方式"
+        )
+    triples: list[Triple] = [(t, PROV.wasDerivedFrom, s)]
+    rec, quads = governance_record(svc, MG.ChangeRecord, actor, why, t)
+    act = None
+    if kind is not None and target_id is not None:
+        act = svc.ids.activity(target_id)
+        existing = [o for _, _, o in _existing(svc, act, MG.transformationType)]
+        if existing and str(existing[0]) != kind.iri:
+            raise ConflictError(
+                f"{target_ref} is already made by another transformation ({existing[0]}); one activity per asset",
+                f"{target_ref} 已由另一加工方式生成（{existing[0]}）；每项资产只有一项加工活动",
+            )
+        triples += [
+            (t, PROV.wasGeneratedBy, act),
+            (act, RDF.type, MG.Transformation),
+            (act, MG.transformationType, URIRef(kind.iri)),
+            (act, PROV.used, s),
+        ]
+        if approval:
+            ap = svc.ids.approval(target_id)
+            triples += [
+                (act, MG.approval, ap),
+                (ap, RDF.type, MG.Approval),
+                (ap, MG.actor, Literal(approval["approved_by"])),
+            ]
+            when = parse_date(approval["approved_on"]) if approval.get("approved_on") else dt.datetime.now(dt.UTC)
+            if when is None:
+                raise InputError(
+                    f"approved_on '{approval['approved_on']}' is not a date (YYYY-MM-DD)",
+                    f"审批日期“{approval['approved_on']}”不是日期（YYYY-MM-DD）",
+                )
+            triples.append(
+                (
+                    ap,
+                    MG.performedAt,
+                    Literal(when.replace(microsecond=0, tzinfo=None).isoformat(), datatype=XSD.dateTime),
+                )
+            )
+            if approval.get("approval_note"):
+                triples.append((ap, MG.justification, Literal(approval["approval_note"])))
+    report = svc.change(Changeset(Graphs.INVENTORY, triples=triples, extra=quads), {s, t}, True)
+    approved = bool(approval) or (
+        act is not None and svc.store.ask(f"ASK {{ GRAPH {INV} {{ {sparql_term(act)} <{MG.approval}> ?a }} }}")
+    )
+    reducing = kind is not None and approved and kind.level_reducing
+    cap = kind.cap.rank if reducing and kind is not None and kind.cap is not None else None
+    clears = (
+        frozenset(p.iri for p in onto.personal_information)
+        if reducing and kind is not None and kind.removes_personal_information
+        else frozenset()
+    )
+    svc.lineage_change(add=[Derivation(str(s), str(t), str(act) if act else None, cap, clears)])
+    return {"record": str(rec), "level": svc.level(str(t)), "validation": report.to_dict()}

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.auth import Caller, require
@@ -53,9 +54,11 @@ def list_assets(
     )
 
 
-@router.get("/assets/{id:path}/level", summary="级别答复 / the level answer")
-def asset_level(id: str, request: Request, _: Reader) -> dict[str, Any]:
-    return service(request).level(id)
+@router.get("/assets/{id:path}/level", summary="级别答复 / the level answer", response_model=dict[str, Any])
+async def asset_level(id: str, request: Request, _: Reader) -> JSONResponse:
+    # the hottest route: point lookups of well under a millisecond, run on the event loop (no
+    # thread hand-off) and serialised directly (no response-model pass over the answer)
+    return JSONResponse(service(request).level(id))
 
 
 @router.get("/assets/{id:path}/lineage", summary="数据血缘 / lineage around an asset")
@@ -199,3 +202,20 @@ class TransferCheck(BaseModel):
 @router.post("/transfers/check", summary="数据出院检查 / may this asset go to that destination")
 def transfer_check(body: TransferCheck, request: Request, _: Reader) -> dict[str, Any]:
     return service(request).check_transfer(body.asset, body.destination, body.measures)
+
+
+@router.post(
+    "/classify",
+    status_code=501,
+    summary="分类建议（尚未提供）/ classification suggestions (not yet available)",
+    responses={501: {"description": "the classification assistant is not part of this version"}},
+)
+def classify(request: Request, _: Reader) -> Any:
+    from api.problems import problem
+
+    return problem(
+        501,
+        "尚未实现 / Not implemented",
+        "the classification assistant (POST /api/classify) is not part of this version",
+        detail_zh="分类建议功能（POST /api/classify）尚未提供",
+    )

@@ -6,8 +6,9 @@ plain rdflib SPARQL endpoint serving the same data.
                                    [--workdir DIR]
 
 (1) ``GET /api/assets/{id}/level`` for random assets of a generated inventory of --assets
-    (benchmarks/generate.py, imported and propagated), from --clients concurrent HTTP clients
-    for --seconds: p50, p99, requests/s and errors. The server (``medgrade serve``, one uvicorn
+    (benchmarks/generate.py, imported and propagated), from --clients concurrent connections
+    for --seconds: p50, p99, requests/s and errors. The load comes from ``wrk`` when installed
+    (Debian ``wrk``; light enough not to steal the server's CPU), else from httpx. The server (``medgrade serve``, one uvicorn
     worker) runs in its own process, the load in this one.
 (2) the saved governance queries (kg/queries/*.rq) over ``/sparql`` on an inventory of
     --query-assets, and the same queries on ``rdflib-endpoint`` (PyPI) serving the same graphs
@@ -26,6 +27,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import socket
 import statistics
 import subprocess
@@ -115,23 +117,61 @@ async def _load(base: str, n: int, clients: int, seconds: float) -> tuple[list[f
     return latencies, errors, elapsed
 
 
+WRK_SCRIPT = """
+math.randomseed(11)
+request = function()
+  return wrk.format("GET", "/api/assets/a" .. math.random(0, %d) .. "/level")
+end
+"""
+
+
+def _wrk(base: str, n: int, clients: int, seconds: float, script: Path) -> tuple[float, float, float, int]:
+    """p50 ms, p99 ms, requests/s, non-2xx responses, measured by wrk (one thread)."""
+    import re
+
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{clients}", f"-d{int(seconds)}s", "--latency", "-s", str(script), base],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+    def ms(label: str) -> float:
+        m = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not m:
+            raise SystemExit(f"cannot read {label} from wrk:\n{out}")
+        return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    errors = re.search(r"Socket errors:.*", out)
+    return ms("50%"), ms("99%"), rate, (int(bad.group(1)) if bad else 0) + (1 if errors else 0)
+
+
 def bench_levels(n: int, workdir: Path, clients: int, seconds: float, runs: int) -> None:
     store = build(n, workdir)
     port = free_port()
     proc = serve(store, port)
     try:
         base = f"http://127.0.0.1:{port}"
-        asyncio.run(_load(base, n, clients, 3))  # warm up
+        tool = "wrk" if shutil.which("wrk") else "httpx"
+        script = workdir / "level.lua"
+        script.write_text(WRK_SCRIPT % (n - 1))
         p50s, p99s, rates, errs = [], [], [], 0
-        for _ in range(runs):
-            lat, errors, elapsed = asyncio.run(_load(base, n, clients, seconds))
-            lat.sort()
-            p50s.append(lat[len(lat) // 2] * 1000)
-            p99s.append(lat[int(len(lat) * 0.99)] * 1000)
-            rates.append(len(lat) / elapsed)
-            errs += errors
+        for run in range(runs + 1):  # the first run warms the server and the store's caches
+            if tool == "wrk":
+                p50, p99, rate, errors = _wrk(base, n, clients, seconds if run else 5, script)
+            else:
+                lat, errors, elapsed = asyncio.run(_load(base, n, clients, seconds if run else 5))
+                lat.sort()
+                p50, p99, rate = lat[len(lat) // 2] * 1000, lat[int(len(lat) * 0.99)] * 1000, len(lat) / elapsed
+            if run:
+                p50s.append(p50)
+                p99s.append(p99)
+                rates.append(rate)
+                errs += errors
         print(
-            f"(1) level lookups, {n:,} assets, {clients} clients, {seconds:.0f} s × {runs}: "
+            f"(1) level lookups ({tool}), {n:,} assets, {clients} connections, {seconds:.0f} s × {runs}: "
             f"p50 {statistics.median(p50s):.1f} ms, p99 {statistics.median(p99s):.1f} ms, "
             f"{statistics.median(rates):,.0f} requests/s, {errs} errors "
             f"(runs: p50 {', '.join(f'{x:.1f}' for x in p50s)}; rps {', '.join(f'{x:.0f}' for x in rates)})",
@@ -179,12 +219,12 @@ def bench_queries(n: int, workdir: Path, runs: int, timeout: float) -> None:
         text=True,
     )
     try:
-        wait(f"http://127.0.0.1:{base_port}/sparql?query=ASK%7B%7D", baseline, 3600)
+        wait(f"http://127.0.0.1:{base_port}/?query=ASK%7B%7D", baseline, 3600)
         print(f"    rdflib-endpoint loaded {dump.name} in {time.perf_counter() - t0:.0f} s", flush=True)
         for q in saved_queries():
             mine = [_time_query(f"http://127.0.0.1:{ours_port}/sparql", q.text, timeout) for _ in range(runs)]
             theirs = [
-                _time_query(f"http://127.0.0.1:{base_port}/sparql", q.text, timeout)
+                _time_query(f"http://127.0.0.1:{base_port}/", q.text, timeout)
                 for _ in range(1 if None in mine else runs)
             ]
             m = statistics.median(x for x in mine if x is not None)

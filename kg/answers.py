@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from typing import Any
 
@@ -35,16 +36,17 @@ def _one(store: Store, query: str) -> str | None:
     return rows[0][0] if rows and rows[0] else None
 
 
-def _properties(store: Store, graph: str, iri: URIRef) -> dict[str, list[str]]:
-    """Every property of ``iri`` in ``graph`` (one query), impact statements flattened to
+def _properties(store: Store, graph: URIRef, iri: URIRef) -> dict[str, list[str]]:
+    """Every property of ``iri`` in ``graph`` (a point lookup), impact statements flattened to
     ``object|degree`` under ``mg:hasImpact``."""
     props: dict[str, list[str]] = {}
-    for p, o, io, degree in store.rows(
-        _P + f"SELECT ?p ?o ?io ?id WHERE {{ GRAPH {graph} {{ {sparql_term(iri)} ?p ?o "
-        "OPTIONAL { ?o mg:impactObject ?io ; mg:impactDegree ?id } } }"
-    ):
-        if p and o is not None:
-            props.setdefault(p, []).append(f"{io}|{degree}" if io and degree else o)
+    for p, o in store.about(str(iri), graph):
+        if p == str(MG.hasImpact):
+            parts = dict(store.about(o, graph))
+            io, degree = parts.get(str(MG.impactObject)), parts.get(str(MG.impactDegree))
+            if io and degree:
+                o = f"{io}|{degree}"
+        props.setdefault(p, []).append(o)
     return props
 
 
@@ -57,7 +59,7 @@ def asset_facts(store: Store, iri: URIRef, props: dict[str, list[str]] | None = 
     """What grading needs about one asset, from the inventory (``props``: its properties, if
     already read)."""
     a = sparql_term(iri)
-    props = _properties(store, INV, iri) if props is None else props
+    props = _properties(store, Graphs.INVENTORY, iri) if props is None else props
     impacts = [tuple(v.split("|", 1)) for v in props.get(str(MG.hasImpact), []) if "|" in v]
     count = _first(props, MG.subjectCount)
     elements: dict[str, dict[str, Any]] = {}
@@ -73,10 +75,11 @@ def asset_facts(store: Store, iri: URIRef, props: dict[str, list[str]] | None = 
             entry = elements.setdefault(e, {"name": name or e, "category": cat, "personal": set(), "level": lv})
             if pi:
                 entry["personal"].add(pi)
-    review = _one(
-        store,
-        f"SELECT ?d WHERE {{ GRAPH ?g {{ ?r mg:concerns {a} ; a mg:ImportantDataReview ; mg:reviewDecision ?d }} }}",
-    )
+    review = None
+    for record, graph in store.referring(str(MG.concerns), str(iri)):
+        about = store.about(record, URIRef(graph))
+        if (str(RDF.type), str(MG.ImportantDataReview)) in about:
+            review = min((o for p, o in about if p == str(MG.reviewDecision)), default=review)
     return AssetFacts(
         iri=str(iri),
         category=_first(props, MG.hasCategory),
@@ -94,10 +97,10 @@ def asset_facts(store: Store, iri: URIRef, props: dict[str, list[str]] | None = 
 def level_answer(store: Store, onto: Ontology, ids: Ids, ref: str) -> dict[str, Any]:
     """The level answer of SPEC §9: assessed, inherited, effective, origin, witness, measures, reasons."""
     iri = ids.resolve_asset(ref)
-    props = _properties(store, INV, iri)
+    props = _properties(store, Graphs.INVENTORY, iri)
     if str(MG.DataAsset) not in props.get(str(RDF.type), []):
         raise NotFoundError(f"no data asset '{ref}' in the inventory", f"清单中没有数据资产“{ref}”")
-    inferred = _properties(store, INF, iri)
+    inferred = _properties(store, Graphs.INFERRED, iri)
     assessed = onto.levels.get(_first(props, MG.assessedLevel) or "")
     inherited = onto.levels.get(_first(inferred, MG.inheritedLevel) or "")
     effective = onto.levels.get(_first(inferred, MG.effectiveLevel) or "") or assessed
@@ -118,64 +121,82 @@ def level_answer(store: Store, onto: Ontology, ids: Ids, ref: str) -> dict[str, 
     }
 
 
+class _HopCache:
+    """Witness hops by node, for stores that count their writes (``generation``): the upstream
+    part of witness paths is shared by many assets, so most hops of a lookup are cached. An
+    entry is used only while the store's generation is the one read before computing it."""
+
+    LIMIT = 500_000
+
+    def __init__(self) -> None:
+        self.entries: dict[str, tuple[int, tuple[str, dict[str, Any]] | None]] = {}
+
+    def hop(self, store: Store, onto: Ontology, node: str) -> tuple[str, dict[str, Any]] | None:
+        generation = getattr(store, "generation", None)
+        if generation is None:
+            return _hop(store, onto, node)
+        hit = self.entries.get(node)
+        if hit is not None and hit[0] == generation:
+            return hit[1]
+        value = _hop(store, onto, node)
+        if len(self.entries) >= self.LIMIT:
+            self.entries.clear()
+        self.entries[node] = (generation, value)
+        return value
+
+
+_CACHES: weakref.WeakKeyDictionary[Any, _HopCache] = weakref.WeakKeyDictionary()
+
+
+def _hop(store: Store, onto: Ontology, node: str) -> tuple[str, dict[str, Any]] | None:
+    source = min((o for p, o in store.about(node, Graphs.INFERRED) if p == _INHERITED_FROM), default=None)
+    return None if source is None else (source, _hop_activity(store, onto, source, node))
+
+
 def witness(store: Store, onto: Ontology, iri: URIRef, origin: str | None) -> list[dict[str, Any]]:
     """The witness path of an inherited level, origin first: each hop with the activity that
-    made the target from the source and its type. One query reads every hop (the chain of
-    ``mg:inheritedFrom`` from the asset) with its activity; the chain is then followed here."""
-    hop: dict[str, tuple[str, ...]] = {}
-    for h, src, act, kind, approval, masked in store.rows(
-        _P
-        + f"""SELECT ?h ?s ?act ?type ?approval ?masked WHERE {{
-        GRAPH {INF} {{ {sparql_term(iri)} mg:inheritedFrom* ?h . ?h mg:inheritedFrom ?s }}
-        OPTIONAL {{ GRAPH {INV} {{ ?h prov:wasGeneratedBy ?act OPTIONAL {{ ?act mg:transformationType ?type }}
-                   OPTIONAL {{ ?act mg:approval ?approval }} }} }}
-        OPTIONAL {{ GRAPH {INV} {{ ?h prov:qualifiedDerivation ?q . ?q prov:entity ?s ; mg:masking true
-                   OPTIONAL {{ ?q mg:approval ?masked }} }} }} }}"""
-    ):
-        if h and src and h not in hop:
-            hop[h] = (src, act, kind, approval or masked)  # type: ignore[assignment]
+    made the target from the source and its type. Followed hop by hop with point lookups."""
+    cache = _CACHES.get(store)
+    if cache is None:
+        cache = _CACHES.setdefault(store, _HopCache())
     hops: list[dict[str, Any]] = []
     current, seen = str(iri), set()
-    while origin and current != origin and current not in seen and current in hop and len(hops) < MAX_HOPS:
+    while origin and current != origin and current not in seen and len(hops) < MAX_HOPS:
         seen.add(current)
-        source, act, kind, approved = hop[current]
-        term = onto.transformations.get(kind or "")
-        hops.append(
-            {
-                "source": source,
-                "target": current,
-                "activity": act,
-                "activity_type": kind,
-                "activity_label_zh": term.label_zh if term else None,
-                "activity_label_en": term.label_en if term else None,
-                "approved": approved is not None,
-            }
-        )
+        step = cache.hop(store, onto, current)
+        if step is None:
+            break
+        source, activity = step
+        hops.append({"source": source, "target": current, **activity})
         current = source
     return hops[::-1]
 
 
-def _activity(store: Store, onto: Ontology, source: str, target: str) -> dict[str, Any]:
-    """How ``target`` was made from ``source``: the activity, its transformation type (with its
-    labels), and whether a level reduction on that derivation was approved (on the activity, or
-    on a masking column derivation)."""
-    t, s = sparql_term(URIRef(target)), sparql_term(URIRef(source))
-    rows = store.rows(
-        _P
-        + f"""SELECT ?act ?type ?approval ?masked WHERE {{ GRAPH {INV} {{
-        OPTIONAL {{ {t} prov:wasGeneratedBy ?act OPTIONAL {{ ?act mg:transformationType ?type }}
-                   OPTIONAL {{ ?act mg:approval ?approval }} }}
-        OPTIONAL {{ {t} prov:qualifiedDerivation ?q . ?q prov:entity {s} ; mg:masking true
-                   OPTIONAL {{ ?q mg:approval ?masked }} }} }} }}"""
-    )
-    act, kind, approval, masked = rows[0] if rows else (None, None, None, None)
+_INHERITED_FROM, _GENERATED, _QUALIFIED = str(MG.inheritedFrom), str(PROV.wasGeneratedBy), str(PROV.qualifiedDerivation)
+_TYPE, _APPROVAL, _ENTITY, _MASKING = str(MG.transformationType), str(MG.approval), str(PROV.entity), str(MG.masking)
+
+
+def _hop_activity(store: Store, onto: Ontology, source: str, target: str) -> dict[str, Any]:
+    """How ``target`` was made from ``source``, by point lookups: the activity that generated ``target``, its type,
+    and whether a reduction on this derivation was approved (on the activity, or on a masking
+    qualified derivation from ``source``)."""
+    made = store.about(target, Graphs.INVENTORY)
+    acts = sorted(o for p, o in made if p == _GENERATED)
+    act = acts[0] if acts else None
+    about_act = dict(store.about(act, Graphs.INVENTORY)) if act else {}
+    kind = about_act.get(_TYPE)
+    approved = _APPROVAL in about_act
+    for q in (o for p, o in made if p == _QUALIFIED):
+        about_q = store.about(q, Graphs.INVENTORY)
+        if (_ENTITY, source) in about_q and (_MASKING, "true") in about_q:
+            approved = approved or any(p == _APPROVAL for p, _ in about_q)
     term = onto.transformations.get(kind or "")
     return {
         "activity": act,
         "activity_type": kind,
         "activity_label_zh": term.label_zh if term else None,
         "activity_label_en": term.label_en if term else None,
-        "approved": approval is not None or masked is not None,
+        "approved": approved,
     }
 
 
@@ -223,7 +244,7 @@ def lineage_graph(
     nodes = [
         _node(store, onto, ids, iri, dist) for iri, dist in sorted(distance.items(), key=lambda kv: (kv[1], kv[0]))
     ]
-    edge_list = [{"source": s, "target": d, **_activity(store, onto, s, d)} for s, d in sorted(edges)]
+    edge_list = [{"source": s, "target": d, **_hop_activity(store, onto, s, d)} for s, d in sorted(edges)]
     return {"root": str(root), "direction": direction, "depth": depth, "nodes": nodes, "edges": edge_list}
 
 

@@ -183,3 +183,21 @@ def test_reads_can_require_a_key(tmp_path: Path, onto) -> None:
         r = client.get("/sparql", params={"query": "ASK {}"}, headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200 and json.loads(r.content)["boolean"] is True  # the empty pattern matches
     service.close()
+
+
+def test_cors_is_off_unless_configured(api, tmp_path: Path, onto) -> None:
+    r = api.options("/sparql", headers={"Origin": "https://ward.example", "Access-Control-Request-Method": "GET"})
+    assert "access-control-allow-origin" not in r.headers
+    service = Service(Settings(store="memory:", cors_origins="https://ward.example"), ontology=onto)
+    service.initialize()
+    with TestClient(create_app(service=service)) as client:
+        r = client.get("/health", headers={"Origin": "https://ward.example"})
+        assert r.headers["access-control-allow-origin"] == "https://ward.example"
+        r = client.get("/health", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in r.headers
+    service.close()
+
+
+def test_classify_is_not_implemented_yet(api) -> None:
+    r = api.post("/api/classify", json={"elements": ["PatientName"]})
+    assert r.status_code == 501 and r.headers["content-type"] == "application/problem+json"

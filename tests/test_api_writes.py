@@ -120,14 +120,17 @@ def test_new_derivation_raises_the_target_incrementally(api) -> None:
         f"ASK {{ <{svc.ids.asset(high)}> <http://www.w3.org/ns/prov#wasDerivedFrom>* <{svc.ids.asset(low)}> }}"
     ):
         pytest.skip("demo shape changed: the lowest asset is upstream of the highest")
+    before = api.get(f"/api/assets/{low}/level").json()  # (fills the server's witness cache)
     r = api.post(
         "/api/derivations",
         json={"source": high, "target": low, "activity": "关联融合", "justification": "融合 / fused"},
         headers=auth(api, "steward"),
     )
     assert r.status_code == 201, r.text
-    assert r.json()["level"]["effective"]["rank"] == ranks[high]
-    assert svc.level(low)["origin"] is not None
+    assert r.json()["level"]["effective"]["rank"] == ranks[high] > before["effective"]["rank"]
+    after = api.get(f"/api/assets/{low}/level").json()
+    assert after["witness"] != before["witness"] and after["witness"][-1]["target"].endswith(low)
+    assert after["witness"][-1]["activity_label_zh"] == "关联融合"
     assert_same_as_a_full_run(svc)
 
 

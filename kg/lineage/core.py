@@ -78,6 +78,7 @@ class Propagation:
     origin: I32
     component: I32
     flags: U64  # own | inherited flags
+    hops: I32  # length of the witness path (0: no inherited level, or the node's own sets it)
     changed: list[int] = field(default_factory=list)  # nodes an update changed
     previous: dict[int, int] = field(default_factory=dict)  # their effective rank before it
 
@@ -152,6 +153,7 @@ class LineageIndex:
             r.via = np.append(r.via, np.int32(-1))
             r.origin = np.append(r.origin, np.int32(-1))
             r.component = np.append(r.component, np.int32(-1))
+            r.hops = np.append(r.hops, np.int32(0))
             r.flags = np.append(r.flags, np.uint64(flags))
         return self.n - 1
 
@@ -229,6 +231,7 @@ class LineageIndex:
             origin=np.full(n, -1, dtype=np.int32),
             component=np.full(n, -1, dtype=np.int32),
             flags=g.flags.copy(),
+            hops=np.zeros(n, dtype=np.int32),
         )
         self.result = r
         dst = g.dst
@@ -272,8 +275,12 @@ class LineageIndex:
             return
         s, d = g.src[edges], g.dst[edges]
         passed = np.minimum(r.effective[s], g.cap[edges])
-        # the witness: highest passed, then an uncapped edge, then the lowest source
-        order = np.lexsort((s, g.cap[edges] != NO_CAP, -passed.astype(np.int16), d))
+        # a source is the origin itself when a cap on the way out of it, or its own level, sets
+        # what it passes; otherwise the witness continues through it
+        sets = (g.cap[edges] < r.effective[s]) | (g.own[s] >= passed)
+        hops = np.where(sets, 1, r.hops[s] + 1).astype(np.int32)
+        # the witness: highest passed, then an uncapped edge, then the shortest path, then the lowest source
+        order = np.lexsort((s, hops, g.cap[edges] != NO_CAP, -passed.astype(np.int16), d))
         d_sorted = d[order]
         first = np.ones(len(order), dtype=bool)
         first[1:] = d_sorted[1:] != d_sorted[:-1]
@@ -288,6 +295,7 @@ class LineageIndex:
         capped = g.cap[best] < r.effective[bs]
         by_own = g.own[bs] >= value
         r.origin[targets] = np.where(arrives, np.where(capped | by_own, bs, r.origin[bs]), -1)
+        r.hops[targets] = np.where(arrives, hops[order[first]], 0)
         inherited_flags = np.zeros(len(edges), dtype=np.uint64)
         np.bitwise_and(r.flags[s], g.keep[edges], out=inherited_flags)
         np.bitwise_or.at(r.flags, d, inherited_flags)
@@ -310,6 +318,7 @@ class LineageIndex:
                 int(r.flags[x]),
                 int(r.component[x]),
                 int(r.via[x]),
+                int(r.hops[x]),
             )
 
         before = {x: state(x) for x in todo}
@@ -320,14 +329,14 @@ class LineageIndex:
             cyclic = len(comp) > 1 or any(int(g.dst[e]) == comp[0] for e in self.out_edges(comp[0]))
             external = [e for x in comp for e in self.in_edges(x) if int(g.src[e]) not in members]
             flags = 0
-            best_e, best_v = -1, 0
+            best_e, best_v, best_key = -1, 0, None
             for e in external:
                 s = int(g.src[e])
                 v = min(int(r.effective[s]), int(g.cap[e]))
                 flags |= int(r.flags[s]) & int(g.keep[e])
-                key = (v, g.cap[e] == NO_CAP, -s)
-                if best_e < 0 or key > (best_v, g.cap[best_e] == NO_CAP, -int(g.src[best_e])):
-                    best_e, best_v = e, v
+                key = (v, g.cap[e] == NO_CAP, -self._hops_via(e, v), -s)  # as in _layer
+                if best_key is None or key > best_key:
+                    best_e, best_v, best_key = e, v, key
             own_max = max(int(g.own[x]) for x in comp)
             level = max(own_max, best_v)
             for x in comp:
@@ -342,14 +351,26 @@ class LineageIndex:
                     r.origin[x] = (
                         s if (int(g.cap[best_e]) < int(r.effective[s]) or int(g.own[s]) >= best_v) else int(r.origin[s])
                     )
+                    r.hops[x] = self._hops_via(best_e, best_v)
                 else:
                     r.origin[x] = r.via[x] = -1
+                    r.hops[x] = 0
                 r.flags[x] = flags
             else:
                 self._cycle(comp, members, level, own_max, best_e, best_v, flags)
         changed = [x for x in sorted(todo) if state(x) != before[x]]
         r.changed = changed
         return changed
+
+    def _hops_via(self, e: int, passed: int) -> int:
+        """The witness length through edge ``e`` passing ``passed``: 1 when its source is the
+        origin (a cap out of it, or its own level, sets what it passes), else one more than the
+        source's."""
+        g, r = self.g, self.result
+        assert r is not None
+        s = int(g.src[e])
+        sets = int(g.cap[e]) < int(r.effective[s]) or int(g.own[s]) >= passed
+        return 1 if sets else int(r.hops[s]) + 1
 
     def _cycle(
         self, comp: list[int], members: set[int], level: int, own_max: int, best_e: int, best_v: int, flags: int
@@ -362,15 +383,17 @@ class LineageIndex:
             s = int(g.src[best_e])
             origin = s if (int(g.cap[best_e]) < int(r.effective[s]) or int(g.own[s]) >= best_v) else int(r.origin[s])
             start, start_via = int(g.dst[best_e]), best_e
+            start_hops = self._hops_via(best_e, best_v)
         else:  # a member's own level sets it
             start = min(x for x in comp if int(g.own[x]) == own_max)
-            origin, start_via = start, -1
+            origin, start_via, start_hops = start, -1, 0
         for x in comp:
             r.effective[x] = level
             r.component[x] = cid
             r.flags[x] = flags
             r.origin[x] = origin
         r.via[start] = start_via
+        r.hops[start] = start_hops
         r.inherited[start] = best_v if start_via >= 0 else 0
         if start_via < 0:
             r.origin[start] = -1
@@ -383,6 +406,7 @@ class LineageIndex:
                     seen.add(d)
                     queue.append(d)
                     r.via[d] = e
+                    r.hops[d] = int(r.hops[x]) + 1
                     r.inherited[d] = min(level, int(g.cap[e]))
 
     def update(self, changed: Iterable[int]) -> list[int]:
@@ -434,6 +458,7 @@ class LineageIndex:
             | (old.via != new.via)
             | (old.component != new.component)
             | (old.flags != new.flags)
+            | (old.hops != new.hops)
         )
         changed_nodes = np.flatnonzero(differs).tolist()
         new.changed = changed_nodes

@@ -222,6 +222,13 @@ class Store(Protocol):
     def edges(self, predicate: URIRef, graph: URIRef) -> list[tuple[str, str]]:
         """Every (subject, object) IRI pair of ``predicate`` in ``graph``, as strings (fast)."""
 
+    def about(self, subject: str, graph: URIRef) -> list[tuple[str, str]]:
+        """The (predicate, object) pairs of ``subject`` in ``graph`` as strings (an IRI, or a
+        literal's lexical form): a point lookup, no query to parse (the level answer's path)."""
+
+    def referring(self, predicate: str, obj: str) -> list[tuple[str, str]]:
+        """The (subject, graph) pairs with ``predicate`` ``obj`` (an IRI) in any named graph."""
+
     def oxigraph_view(self) -> Any:
         """A pyoxigraph Store holding this store's graphs, for engines that read Oxigraph natively
         (pyshacl): the store itself when embedded, a snapshot copy when remote."""

@@ -185,6 +185,20 @@ class OxigraphStore:
                 out.append((q.subject.value, q.object.value))
         return out
 
+    def about(self, subject: str, graph: URIRef) -> list[tuple[str, str]]:
+        return [
+            (q.predicate.value, q.object.value)
+            for q in self._store.quads_for_pattern(ox.NamedNode(subject), None, None, ox.NamedNode(str(graph)))
+            if not isinstance(q.object, ox.Triple)  # RDF-star quoted triples: not medgrade's data
+        ]
+
+    def referring(self, predicate: str, obj: str) -> list[tuple[str, str]]:
+        return [
+            (q.subject.value, q.graph_name.value)
+            for q in self._store.quads_for_pattern(None, ox.NamedNode(predicate), ox.NamedNode(obj), None)
+            if isinstance(q.graph_name, ox.NamedNode) and not isinstance(q.subject, ox.Triple)
+        ]
+
     def oxigraph_view(self) -> ox.Store:
         return self._store
 

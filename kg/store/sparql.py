@@ -183,6 +183,18 @@ class SparqlStore:
         )
         return [(str(r["s"]), str(r["o"])) for r in rows]
 
+    def about(self, subject: str, graph: URIRef) -> list[tuple[str, str]]:
+        rows = self.rows(
+            f"SELECT ?p ?o WHERE {{ GRAPH {sparql_term(graph)} {{ {sparql_term(URIRef(subject))} ?p ?o }} }}"
+        )
+        return [(p, o) for p, o in rows if p is not None and o is not None]
+
+    def referring(self, predicate: str, obj: str) -> list[tuple[str, str]]:
+        rows = self.rows(
+            f"SELECT DISTINCT ?s ?g WHERE {{ GRAPH ?g {{ ?s {sparql_term(URIRef(predicate))} {sparql_term(URIRef(obj))} }} }}"
+        )
+        return [(s, g) for s, g in rows if s is not None and g is not None]
+
     def oxigraph_view(self) -> ox.Store:
         """A snapshot of every named graph in an in-memory Oxigraph store."""
         view = ox.Store()

@@ -176,6 +176,20 @@ def test_from_clauses_merge_graphs(store: Store) -> None:
     assert store.select(q) == [{"x": A, "z": C}]
 
 
+def test_point_lookups(store: Store) -> None:
+    store.apply(
+        Changeset(
+            G,
+            triples=[(A, P, B), (A, RDFS.label, Literal("甲", lang="zh")), (A, P, Literal(True))],
+            extra=[(C, P, B, Graphs.AUDIT)],
+        )
+    )
+    assert sorted(store.about(str(A), G)) == sorted([(str(P), str(B)), (str(RDFS.label), "甲"), (str(P), "true")])
+    assert store.about(str(A), Graphs.AUDIT) == [] and store.about(str(B), G) == []
+    assert sorted(store.referring(str(P), str(B))) == sorted([(str(A), str(G)), (str(C), str(Graphs.AUDIT))])
+    assert store.referring(str(P), str(C)) == []
+
+
 def test_oxigraph_store_persists(tmp_path: Path) -> None:
     s = open_store(f"oxigraph:{tmp_path / 'db'}")
     s.apply(Changeset(G, triples=[(A, RDFS.label, Literal("persisted"))]))

@@ -84,6 +84,7 @@ def check_witnesses(idx: LineageIndex) -> None:
         path = idx.witness(x)
         assert path, x
         assert int(g.dst[path[-1]]) == x and int(g.src[path[0]]) == int(r.origin[x])
+        assert len(path) == int(r.hops[x])
         for a, b in itertools.pairwise(path):
             assert int(g.dst[a]) == int(g.src[b])
         o = int(r.origin[x])
@@ -165,6 +166,7 @@ def test_incremental_updates_equal_a_full_run(
     acyclic = f.component < 0
     assert r.inherited[acyclic].tolist() == f.inherited[acyclic].tolist()
     assert r.origin[acyclic].tolist() == f.origin[acyclic].tolist()
+    assert r.hops[acyclic].tolist() == f.hops[acyclic].tolist()
     check_witnesses(idx)
 
 
@@ -249,3 +251,20 @@ def test_anonymisation_clears_personal_flags() -> None:
         )
     )
     assert r.flags.tolist() == [pi | cat, cat, pi | cat]
+
+
+def test_the_witness_is_the_shortest_path_that_carries_the_level() -> None:
+    """0 (rank 4) reaches 4 through 1-2-3 and directly through 5: the short path explains it."""
+    own = [4, 0, 0, 0, 0, 0]
+    edges = [
+        (0, 1, NO_CAP, ALL),
+        (1, 2, NO_CAP, ALL),
+        (2, 3, NO_CAP, ALL),
+        (3, 4, NO_CAP, ALL),
+        (0, 5, NO_CAP, ALL),
+        (5, 4, NO_CAP, ALL),
+    ]
+    idx = LineageIndex(build(own, edges, [0] * 6))
+    r = idx.propagate()
+    assert int(r.origin[4]) == 0 and int(r.hops[4]) == 2
+    assert [int(idx.g.src[e]) for e in idx.witness(4)] == [0, 5]

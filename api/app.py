@@ -73,7 +73,7 @@ def create_app(
     settings = settings or (service.settings if service else Settings())
     owned = service is None
     service = service or Service(settings, ontology=ontology)
-    workers = QueryWorkers(service.store, settings.query_workers)
+    workers = QueryWorkers(service.store, settings.query_workers, settings.query_snapshot_quads)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -22,6 +22,8 @@
     solutions or triples a SPARQL query may return (default 100000)
 ``MEDGRADE_QUERY_WORKERS``
     SPARQL query worker processes on the embedded store (default 2)
+``MEDGRADE_QUERY_SNAPSHOT_QUADS``
+    stores up to this many quads are also copied into each query worker's memory (default 10M; 0: never)
 ``MEDGRADE_MAX_BODY_BYTES``
     the largest request body the API accepts (default 16 MiB; gzip bodies count unpacked)
 ``MEDGRADE_CORS_ORIGINS``
@@ -63,6 +65,7 @@ class Settings(BaseSettings):
     query_timeout: float = Field(default=30.0, gt=0)
     query_max_results: int = Field(default=100_000, gt=0)
     query_workers: int = Field(default=2, ge=1, le=64)
+    query_snapshot_quads: int = Field(default=10_000_000, ge=0)
     max_body_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
     cors_origins: str = ""
 

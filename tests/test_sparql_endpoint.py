@@ -164,7 +164,7 @@ def test_workers_kill_a_query_that_blocks_and_see_new_writes(tmp_path) -> None:
 
     s = open_store(f"oxigraph:{tmp_path / 'store'}")
     s.update(f"INSERT DATA {{ GRAPH <{EX}g> {{ <{EX}a> <{EX}p> 1 }} }}")
-    workers = QueryWorkers(s, size=1)
+    workers = QueryWorkers(s, size=1, snapshot_limit=1000)
     try:
         many = " ".join(str(i) for i in range(400))
         slow = (
@@ -198,3 +198,29 @@ def test_saved_governance_queries_run_on_the_demo(onto) -> None:
             assert rows, f"{q.name} returns nothing on the demo hospital"
     finally:
         svc.close()
+
+
+def test_worker_snapshot_is_used_only_while_current(tmp_path) -> None:
+    import time
+
+    import pyoxigraph as ox
+
+    from kg.query_workers import _Snapshot
+
+    disk = ox.Store(str(tmp_path / "s"))
+    disk.add(
+        ox.Quad(ox.NamedNode("http://x/a"), ox.NamedNode("http://x/p"), ox.Literal("1"), ox.NamedNode("http://x/g"))
+    )
+    snap = _Snapshot(limit=10)
+    assert snap.current(1) is None
+    snap.refresh(disk, 1)
+    for _ in range(100):
+        if snap.current(1) is not None:
+            break
+        time.sleep(0.02)
+    copy = snap.current(1)
+    assert copy is not None and len(copy) == 1
+    assert snap.current(2) is None  # a write happened since: the caller reads the disk view
+    tiny = _Snapshot(limit=0)
+    tiny.refresh(disk, 1)
+    assert tiny.current(1) is None  # copying disabled

@@ -26,7 +26,7 @@ from kg.importers.rdf import FORMATS as RDF_FORMATS
 from kg.importers.rdf import plan_rdf
 from kg.importers.tabular import Sheet, read_csv, read_xlsx
 from kg.lineage.model import Derivation
-from kg.namespaces import DCTERMS, MG, RDF
+from kg.namespaces import DCTERMS, MG, PROV, RDF, RDFS
 from kg.ontology import Ontology, load_ontology
 from kg.ontology_files import load_files
 from kg.propagation import Lineage, PropagationReport, preview, propagate
@@ -64,6 +64,40 @@ class ImportReport:
     @property
     def wrote(self) -> bool:
         return bool(sum(self.added.values()) + sum(self.changed.values()))
+
+
+_ADDITIVE_ONLY = {
+    str(RDF.type),
+    str(RDFS.label),
+    str(MG.identifier),
+    str(MG.openLineageNamespace),
+    str(MG.openLineageName),
+    str(MG.openLineageJob),
+    str(MG.transformationType),
+    str(PROV.used),
+    str(PROV.wasGeneratedBy),
+    str(PROV.wasDerivedFrom),
+    str(PROV.startedAtTime),
+    str(PROV.endedAtTime),
+}
+
+
+def lineage_additions(records: Sequence[Record]) -> list[Derivation] | None:
+    """The dataset derivations a batch of additive records adds (OpenLineage run events
+    without column lineage), for an incremental propagation; None when the batch may change
+    anything else lineage reads (levels, personal information, elements, approvals, or a
+    description that replaces an old one): a full propagation follows then."""
+    if not records or not all(r.additive for r in records):
+        return None
+    out: list[Derivation] = []
+    for r in records:
+        made = {str(s): str(o) for s, p, o in r.triples if p == PROV.wasGeneratedBy}
+        for s, p, o in r.triples:
+            if str(p) not in _ADDITIVE_ONLY or (p == RDF.type and o not in (MG.DataAsset, MG.Transformation)):
+                return None
+            if p == PROV.wasDerivedFrom:
+                out.append(Derivation(str(o), str(s), made.get(str(s))))
+    return out
 
 
 def _sha256(path: Path) -> str:
@@ -234,9 +268,9 @@ class Service:
         several batches then runs :meth:`propagate` once). ``actor``: who, for the audit record
         (default: the configured user)."""
         self.ensure_initialized()
-        self._lineage = None  # the inventory changes under it
         paths = [Path(p) for p in paths]
         if paths and all(p.suffix.lower() in (".nt", ".nq") for p in paths) and not self.store.count(Graphs.INVENTORY):
+            self._lineage = None  # the inventory changes under it
             streamed = self._stream(paths, progress, why, propagate, actor)
             if streamed is not None:
                 return streamed
@@ -249,6 +283,11 @@ class Service:
             )
         report = ImportReport(files=plan.files, warnings=plan.warnings)
         records = list(plan.records.values())
+        additions = lineage_additions(records) if propagate else None
+        if additions is not None:
+            self.lineage_state()  # as before the change: the additions are then incremental
+        else:
+            self._lineage = None  # the inventory changes under it
         total = sum(len(r.triples) for r in records)
         if total > BULK_THRESHOLD and self.store.count(Graphs.INVENTORY) == 0:
             self._bulk(records, report)
@@ -256,7 +295,9 @@ class Service:
             self._apply(records, report)
         if report.wrote:
             report.record = str(self._audit(plan, report, records, why, actor))
-            if propagate:
+            if propagate and additions is not None and not self._approved(additions):
+                report.propagation = self.lineage_change(add=additions)
+            elif propagate:
                 report.propagation = self.propagate()  # derived levels follow every change
         self.store.flush()
         return report
@@ -426,10 +467,21 @@ class Service:
         set_levels: dict[str, int] | None = None,
         add: Iterable[Derivation] = (),
         remove: Iterable[tuple[str, str]] = (),
-    ) -> None:
+    ) -> PropagationReport:
         """Propagate one steward's change incrementally: only what derives from it is
         recomputed and the inferred triples that changed are written."""
-        self.lineage_state().change(set_levels or {}, add, remove, write=True)
+        return self.lineage_state().change(set_levels or {}, add, remove, write=True)[1]
+
+    def _approved(self, derivations: list[Derivation]) -> bool:
+        """Whether any activity of ``derivations`` carries an approval (its cap then needs the
+        full reading of the facts)."""
+        acts = sorted({d.activity for d in derivations if d.activity})
+        if not acts:
+            return False
+        values = " ".join(sparql_term(URIRef(a)) for a in acts)
+        return self.store.ask(
+            f"ASK {{ GRAPH {sparql_term(Graphs.INVENTORY)} {{ VALUES ?a {{ {values} }} ?a <{MG.approval}> ?x }} }}"
+        )
 
     # --- stewardship (one asset at a time; see kg.stewardship) -------------------------------------
     def assess(self, ref: str, **kwargs: Any) -> dict[str, Any]:

@@ -122,3 +122,47 @@ def test_dataset_ids() -> None:
     assert dataset_id("medgrade", "not an id", "medgrade").startswith("ol-")
     assert dataset_id("kafka://x", "ct-01-dose", "medgrade") == dataset_id("kafka://x", "ct-01-dose", "medgrade")
     assert dataset_id("kafka://x", "a", "medgrade") != dataset_id("kafka://y", "a", "medgrade")
+
+
+def test_run_events_without_columns_propagate_incrementally(svc: Service, tmp_path: Path) -> None:
+    """A plain run event only adds derivations: it is propagated incrementally, with the result
+    of a full run, and a later event of another run builds on it."""
+    source = svc.ids.local_id(
+        str(
+            svc.store.rows(
+                f"SELECT ?a WHERE {{ GRAPH <{Graphs.INVENTORY}> {{ ?a <{MG}assessedLevel> ?l }} }} ORDER BY ?a LIMIT 1"
+            )[0][0]
+        )
+    )
+    assert source is not None
+    events = tmp_path / "run.jsonl"
+
+    def event(run: str, inputs: list[tuple[str, str]], output: tuple[str, str]) -> str:
+        return json.dumps(
+            {
+                "eventType": "COMPLETE",
+                "eventTime": "2026-11-27T08:00:00Z",
+                "run": {"runId": run},
+                "job": {"namespace": "warehouse", "name": "copy"},
+                "inputs": [{"namespace": ns, "name": n} for ns, n in inputs],
+                "outputs": [{"namespace": output[0], "name": output[1]}],
+                "producer": "https://example.org/tests",
+                "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+            }
+        )
+
+    events.write_text(
+        event("r1", [("medgrade", source)], ("warehouse", "stage.copy"))
+        + "\n"
+        + event("r2", [("warehouse", "stage.copy")], ("warehouse", "mart.copy"))
+        + "\n",
+        encoding="utf-8",
+    )
+    report = svc.import_files([events])
+    assert svc._lineage is not None  # kept: the events were propagated incrementally
+    assert report.propagation.changed  # the new datasets got levels
+    mart = svc.level(dataset_id("warehouse", "mart.copy", "medgrade"))
+    assert mart["effective"] == svc.level(source)["effective"]
+    assert mart["witness"][0]["source"].rsplit("/", 1)[-1] == source
+    full = svc.propagate()
+    assert (full.added, full.removed) == (0, 0)

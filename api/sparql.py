@@ -10,20 +10,20 @@ after it.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import RDF, XSD, Namespace
+from rdflib import BNode, Graph, URIRef
+from rdflib.namespace import RDF, Namespace
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Caller, caller
 from kg.errors import InputError, QueryError
 from kg.namespaces import MG
 from kg.sparql_endpoint import Dataset, Limits, NotAcceptable, negotiate, query, update
-from kg.store import Graphs, sparql_term
+from kg.stewardship import governance_record
+from kg.store import Changeset, Graphs
 
 router = APIRouter()
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -154,22 +154,13 @@ def _update(request: Request, text: str, using: Dataset, who: Caller) -> None:
     """The update and its audit record in one request (one transaction), then propagation."""
     state = request.app.state
     service = state.service
-    rec = service.ids.record()
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
     digest = hashlib.sha256(text.encode()).hexdigest()
-    audit = "\n".join(
-        f"{sparql_term(rec)} {sparql_term(p)} {sparql_term(o)} ."
-        for p, o in [
-            (RDF.type, MG.ChangeRecord),
-            (MG.actor, Literal(who.name)),
-            (MG.performedAt, Literal(now, datatype=XSD.dateTime)),
-            (MG.justification, Literal(f"SPARQL Update (sha256 {digest[:16]}): {text[:2000]}")),
-        ]
-    )
+    note = f"SPARQL Update (sha256 {digest[:16]}): {text[:2000]}"
+    _, quads = governance_record(service, MG.ChangeRecord, who.name, note)
     body = text.rstrip()
     while body.endswith(";"):
         body = body[:-1].rstrip()
-    combined = f"{body}\n;\nINSERT DATA {{ GRAPH {sparql_term(Graphs.AUDIT)} {{\n{audit}\n}} }}"
+    combined = f"{body}\n;\n{Changeset(Graphs.AUDIT, extra=quads).update_request()}"
     with state.write_lock:
         update(service.store, combined, using)
         service.after_external_change()

@@ -20,20 +20,14 @@ INV, INF = sparql_term(Graphs.INVENTORY), sparql_term(Graphs.INFERRED)
 MAX_HOPS = 10_000
 
 
-def resolve(store: Store, ids: Ids, ref: str) -> URIRef:
-    """The asset ``ref`` names (id or IRI), which must exist in the inventory."""
-    try:
-        iri = ids.resolve_asset(ref)
-    except InputError:
-        raise
-    if not store.ask(f"ASK {{ GRAPH {INV} {{ {sparql_term(iri)} a <{MG}DataAsset> }} }}"):
+def resolve(store: Store, ids: Ids, ref: str, props: dict[str, list[str]] | None = None) -> URIRef:
+    """The asset ``ref`` names (id or IRI), which must exist in the inventory (``props``: its
+    inventory properties, when the caller has read them)."""
+    iri = ids.resolve_asset(ref)
+    types = (props if props is not None else _properties(store, Graphs.INVENTORY, iri)).get(str(RDF.type), [])
+    if str(MG.DataAsset) not in types:
         raise NotFoundError(f"no data asset '{ref}' in the inventory", f"清单中没有数据资产“{ref}”")
     return iri
-
-
-def _one(store: Store, query: str) -> str | None:
-    rows = store.rows(_P + query)
-    return rows[0][0] if rows and rows[0] else None
 
 
 def _properties(store: Store, graph: URIRef, iri: URIRef) -> dict[str, list[str]]:
@@ -98,8 +92,7 @@ def level_answer(store: Store, onto: Ontology, ids: Ids, ref: str) -> dict[str, 
     """The level answer of SPEC §9: assessed, inherited, effective, origin, witness, measures, reasons."""
     iri = ids.resolve_asset(ref)
     props = _properties(store, Graphs.INVENTORY, iri)
-    if str(MG.DataAsset) not in props.get(str(RDF.type), []):
-        raise NotFoundError(f"no data asset '{ref}' in the inventory", f"清单中没有数据资产“{ref}”")
+    resolve(store, ids, ref, props)
     inferred = _properties(store, Graphs.INFERRED, iri)
     assessed = onto.levels.get(_first(props, MG.assessedLevel) or "")
     inherited = onto.levels.get(_first(inferred, MG.inheritedLevel) or "")
@@ -348,20 +341,15 @@ def asset_list(
 
 def asset_detail(store: Store, onto: Ontology, ids: Ids, ref: str) -> dict[str, Any]:
     """One asset: category (with its path), levels, equipment, elements, owner."""
-    iri = resolve(store, ids, ref)
+    iri = ids.resolve_asset(ref)
+    props = _properties(store, Graphs.INVENTORY, iri)
+    resolve(store, ids, ref, props)
     a = sparql_term(iri)
-    props: dict[str, list[str]] = {}
-    for p, o in store.rows(_P + f"SELECT ?p ?o WHERE {{ GRAPH {INV} {{ {a} ?p ?o }} }}"):
-        if p and o is not None:
-            props.setdefault(p, []).append(o)
+    inferred = _properties(store, Graphs.INFERRED, iri)
 
     def first(p: URIRef) -> str | None:
-        values = props.get(str(p))
-        return sorted(values)[0] if values else None
+        return _first(props, p)
 
-    inferred = dict(
-        (p, o) for p, o in store.rows(_P + f"SELECT ?p ?o WHERE {{ GRAPH {INF} {{ {a} ?p ?o }} }}") if p and o
-    )
     cat = onto.categories.get(first(MG.hasCategory) or "")
     device = first(MG.producedBy)
     elements = []
@@ -383,8 +371,8 @@ def asset_detail(store: Store, onto: Ontology, ids: Ids, ref: str) -> dict[str, 
         "category": cat.ref() if cat else _category_of(onto, first(MG.hasCategory)),
         "category_path": [c.ref() for c in onto.category_path(cat)] if cat else [],
         "assessed": _level_of(onto, first(MG.assessedLevel)),
-        "inherited": _level_of(onto, inferred.get(str(MG.inheritedLevel))),
-        "effective": _level_of(onto, inferred.get(str(MG.effectiveLevel)) or first(MG.assessedLevel)),
+        "inherited": _level_of(onto, _first(inferred, MG.inheritedLevel)),
+        "effective": _level_of(onto, _first(inferred, MG.effectiveLevel) or first(MG.assessedLevel)),
         "equipment": {"iri": device, "id": ids.local_id(device, "device")} if device else None,
         "equipment_type": kind.ref() if kind else None,
         "personal": sorted(props.get(str(MG.hasPersonalInformation), [])),

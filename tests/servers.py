@@ -20,6 +20,24 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_up(url: str, proc: subprocess.Popen | None = None, seconds: float = 60) -> None:  # type: ignore[type-arg]
+    """Poll ``url`` until it answers 200; RuntimeError when ``proc`` exits or time runs out."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if proc is not None and proc.poll() is not None:
+            out = proc.stdout.read() if proc.stdout else ""
+            out = out.decode(errors="replace") if isinstance(out, bytes) else out
+            raise RuntimeError(f"the server exited with {proc.returncode}: {out[-500:]}")
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{url} did not answer within {seconds:.0f} s")
+        time.sleep(0.1)
+
+
 def oxigraph_executable() -> str | None:
     beside = Path(sys.executable).with_name("oxigraph")
     return str(beside) if beside.exists() else shutil.which("oxigraph")
@@ -39,19 +57,7 @@ def oxigraph_server(location: Path) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                raise RuntimeError(f"oxigraph serve exited with {proc.returncode}: {out[-500:]}")
-            try:
-                if httpx.get(f"{base}/query", params={"query": "ASK {}"}, timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("oxigraph serve did not answer within 30 s")
-            time.sleep(0.1)
+        wait_until_up(f"{base}/query?query=ASK%7B%7D", proc, 30)
         yield base
     finally:
         proc.terminate()

@@ -4,7 +4,6 @@ query worker processes here."""
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -20,15 +19,10 @@ from api import create_app
 from kg import apikeys
 from kg.service import Service
 from kg.settings import Settings
+from tests.servers import free_port, wait_until_up
 
 INV = "https://w3id.org/medgrade/graph/inventory"
 MG = "https://w3id.org/medgrade/def#"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -45,14 +39,7 @@ def server(tmp_path_factory) -> Iterator[dict[str, str]]:
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.05)
-    else:
-        pytest.fail("the API server did not start")
+    wait_until_up(f"{base}/health")
     yield {"base": base, **tokens}
     srv.should_exit = True
     thread.join(10)

@@ -7,16 +7,15 @@ import csv
 import io
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import tomllib
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.servers import free_port, wait_until_up
 from tests.test_cli_store import medgrade
 
 
@@ -76,9 +75,7 @@ def test_check_transfer(demo_store: str) -> None:
 
 
 def test_serve_demo_answers_on_loopback(tmp_path: Path) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "kg", "--store", f"oxigraph:{tmp_path / 'db'}", "serve", "--demo", "--port", str(port)],
         cwd=tmp_path,
@@ -89,16 +86,7 @@ def test_serve_demo_answers_on_loopback(tmp_path: Path) -> None:
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        for _ in range(600):
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                if proc.poll() is not None:
-                    pytest.fail(proc.stderr.read() if proc.stderr else "serve exited")
-                time.sleep(0.1)
-        else:
-            pytest.fail("medgrade serve --demo did not answer")
+        wait_until_up(f"{base}/health", proc, 120)
         level = httpx.get(f"{base}/api/assets/pkg-nhic-dose-ct-2026-10/level").json()
         assert level["effective"]["rank"] >= 1 and level["witness"]
         assert httpx.get(f"{base}/api/validation").json()["conforms"] is False  # the demo's built-in problems

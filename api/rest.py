@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from api.auth import Caller, require
 from kg.service import Service
@@ -77,6 +77,12 @@ class Assessment(BaseModel):
     category: str | None = Field(default=None, description="分类，任意名称或编码 / category, any name or code")
     level: str | None = Field(default=None, description="级别，名称或级次 / level, name or rank")
     impacts: dict[str, str] | None = Field(default=None, description="影响对象 → 影响程度 / impact object → degree")
+    suggestion: str | None = Field(
+        default=None,
+        max_length=500,
+        description="采纳该数据元素的分类建议（补足未给出的分类与级别，记入审计）/ accept the classification "
+        "suggestion for this element: it fills the category and level not given, and the record says so",
+    )
 
 
 @router.put("/assets/{id:path}/assessment", summary="定级评估（数据管理员）/ set an assessment (steward)")
@@ -91,6 +97,7 @@ def put_assessment(
             category=body.category,
             level=body.level,
             impacts=body.impacts,
+            suggestion=body.suggestion,
         )
 
 
@@ -204,18 +211,27 @@ def transfer_check(body: TransferCheck, request: Request, _: Reader) -> dict[str
     return service(request).check_transfer(body.asset, body.destination, body.measures)
 
 
-@router.post(
-    "/classify",
-    status_code=501,
-    summary="分类建议（尚未提供）/ classification suggestions (not yet available)",
-    responses={501: {"description": "the classification assistant is not part of this version"}},
-)
-def classify(request: Request, _: Reader) -> Any:
-    from api.problems import problem
+MAX_CLASSIFY = 10_000
 
-    return problem(
-        501,
-        "尚未实现 / Not implemented",
-        "the classification assistant (POST /api/classify) is not part of this version",
-        detail_zh="分类建议功能（POST /api/classify）尚未提供",
+
+ElementName = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
+
+
+class ElementInput(BaseModel):
+    name: str = Field(min_length=1, max_length=500, description="名称、DICOM 标签、HL7 字段、FHIR 路径或 BICEPS 成员")
+    description: str | None = Field(default=None, max_length=4000, description="说明 / description")
+
+
+class ClassifyRequest(BaseModel):
+    elements: list[ElementName | ElementInput] = Field(
+        min_length=1,
+        max_length=MAX_CLASSIFY,
+        description="数据元素（至多 10000 个）：字符串或 {name, description} / up to 10,000 elements: "
+        "strings or {name, description}",
     )
+
+
+@router.post("/classify", summary="分类建议 / classification suggestions for data elements")
+def classify(body: ClassifyRequest, request: Request, _: Reader) -> dict[str, Any]:
+    items = [e if isinstance(e, str) else (e.name, e.description) for e in body.elements]
+    return {"suggestions": service(request).classify(items)}

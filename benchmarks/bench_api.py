@@ -11,7 +11,9 @@ plain rdflib SPARQL endpoint serving the same data.
     (Debian ``wrk``; light enough not to steal the server's CPU), else from httpx. The server (``medgrade serve``, one uvicorn
     worker) runs in its own process, the load in this one.
 (2) the saved governance queries (kg/queries/*.rq) over ``/sparql`` on an inventory of
-    --query-assets, and the same queries on ``rdflib-endpoint`` (PyPI) serving the same graphs
+    --query-assets (where 30 % of the derived products also carry a steward's level, some
+    below what they inherit, so "raised by lineage" has answers), and the same queries on
+    ``rdflib-endpoint`` (PyPI) serving the same graphs
     (inventory, inferred, ontology) with its default rdflib store: median time per query and
     the ratio. A baseline query still running after --baseline-timeout seconds is reported as
     "> timeout". Before timing, one query starts the server's query workers and --warmup
@@ -49,6 +51,8 @@ from kg.service import Service  # noqa: E402
 from kg.settings import Settings  # noqa: E402
 from kg.store import Graphs  # noqa: E402
 
+ASSESSED = 0.3  # share of derived products with a steward's level in the query inventory
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -56,14 +60,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def build(n: int, workdir: Path) -> Path:
-    """An embedded store with ``n`` generated assets, imported and propagated (kept)."""
-    store = workdir / f"store-{n}"
+def build(n: int, workdir: Path, assessed: float = 0.0) -> Path:
+    """An embedded store with ``n`` generated assets, imported and propagated (kept); ``assessed``
+    is the share of derived products that also carry a steward's level."""
+    suffix = f"-a{round(assessed * 100)}" if assessed else ""
+    store = workdir / f"store-{n}{suffix}"
     if (store / ".complete").exists():
         return store
     t0 = time.perf_counter()
     svc = Service(Settings(store=f"oxigraph:{store}"))
-    svc.import_files([generate_nt(n, workdir / f"nt-{n}")])
+    svc.import_files([generate_nt(n, workdir / f"nt-{n}{suffix}", assessed=assessed)])
     svc.close()
     (store / ".complete").write_text("")
     print(f"    built a store of {n:,} assets in {time.perf_counter() - t0:.0f} s", flush=True)
@@ -200,8 +206,8 @@ def _time_query(url: str, text: str, timeout: float) -> float | None:
 
 
 def bench_queries(n: int, workdir: Path, runs: int, timeout: float, warmup: float) -> None:
-    store = build(n, workdir)
-    dump = workdir / f"dump-{n}.nq"
+    store = build(n, workdir, assessed=ASSESSED)
+    dump = workdir / f"dump-{store.name.removeprefix('store-')}.nq"
     if not dump.exists():
         import pyoxigraph as ox
 

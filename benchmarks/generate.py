@@ -5,7 +5,8 @@
 devices (with an assessed level); every other asset derives from 1–3 earlier ones (2 on
 average) through a transformation; a share of the reducing ones carry an approval.
 ``nt`` is the same shape as lean N-Triples (type, category, derivations, level of the raw
-ones: about 4 triples per asset), the form a data centre bulk-loads. Deterministic.
+ones: about 4 triples per asset), the form a data centre bulk-loads; ``--assessed SHARE`` also
+gives that share of the derived products a steward's level. Deterministic.
 """
 
 from __future__ import annotations
@@ -118,8 +119,11 @@ def generate(n: int, out: Path, seed: int = 20261127) -> tuple[Path, Path]:
     return dev_path, asset_path
 
 
-def generate_nt(n: int, out: Path, seed: int = 20261127) -> Path:
-    rnd = random.Random(seed)
+def generate_nt(n: int, out: Path, seed: int = 20261127, assessed: float = 0.0) -> Path:
+    """``assessed``: the share of derived products a steward also assessed (at General-2, as
+    stewards often judge a report "internal"), drawn from a separate stream so the lineage is
+    the same whatever the share."""
+    rnd, steward = random.Random(seed), random.Random(seed + 1)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "inventory.nt"
     base, mg = "https://w3id.org/medgrade/id/asset/", "https://w3id.org/medgrade/def#"
@@ -139,6 +143,8 @@ def generate_nt(n: int, out: Path, seed: int = 20261127) -> Path:
                 w(f"{a} <{mg}hasCategory> <{mg}{raw[k]}> .\n{a} <{mg}assessedLevel> <{mg}{levels[k]}> .\n")
                 continue
             w(f"{a} <{mg}hasCategory> <{mg}AggregatedReports> .\n")
+            if assessed and steward.random() < assessed:
+                w(f"{a} <{mg}assessedLevel> <{mg}GeneralData2> .\n")
             for s in {rnd.randrange(max(0, i - 5000), i) for _ in range(rnd.choice((1, 2, 2, 3)))}:
                 w(f"{a} {derived} <{base}a{s}> .\n")
     return path
@@ -149,9 +155,13 @@ def main() -> None:
     parser.add_argument("n", type=int, help="number of assets")
     parser.add_argument("-o", "--out", type=Path, default=Path("bench-data"), help="output folder")
     parser.add_argument("--format", choices=("csv", "nt"), default="csv")
+    parser.add_argument("--assessed", type=float, default=0.0, help="nt: share of derived products with a level")
     args = parser.parse_args()
     t0 = time.perf_counter()
-    paths = generate(args.n, args.out) if args.format == "csv" else (generate_nt(args.n, args.out),)
+    if args.format == "csv":
+        paths = generate(args.n, args.out)
+    else:
+        paths = (generate_nt(args.n, args.out, assessed=args.assessed),)
     print(f"wrote {args.n:,} assets to {', '.join(map(str, paths))} in {time.perf_counter() - t0:.1f} s")
 
 

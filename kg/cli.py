@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 from rich.table import Table
 
 from kg import __version__
-from kg.errors import MedgradeError
+from kg.errors import InputError, MedgradeError
 from kg.service import ImportReport, Service
 from kg.settings import Settings
 
@@ -516,6 +516,90 @@ _QUERY_MEDIA = {
     "ttl": "text/turtle",
     "nt": "application/n-triples",
 }
+
+
+def _print_suggestions(rows: list[dict[str, Any]], title: str) -> None:
+    table = Table(title=title, show_lines=False)
+    for col in ("输入 / input", "分类 / category", "个人信息 / personal", "最低级别 / min level", "置信度 / conf."):
+        table.add_column(col)
+    for r in rows:
+        cat = r["category"]
+        personal = ("敏感 / sensitive" if r["sensitive"] else "是 / yes") if r["personal"] else "否 / no"
+        table.add_row(
+            escape(r["element"]["ref"] if r["element"] and r["element"]["standard"] == "DICOM" else r["input"]),
+            escape(f"{cat['label_zh']} / {cat['label_en']}") if cat else "—",
+            personal,
+            _level_cell(r["min_level"]),
+            f"{r['confidence']:.2f}",
+        )
+    console.print(table)
+
+
+@app.command("classify")
+def classify_command(
+    ctx: typer.Context,
+    texts: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="数据元素：名称（中文或英文）、DICOM 标签或关键字、HL7 v2 字段、FHIR 路径、BICEPS 成员 / "
+            "elements: names (zh or en), DICOM tags or keywords, HL7 v2 fields, FHIR paths, BICEPS members"
+        ),
+    ] = None,
+    dicom_file: Annotated[
+        Path | None,
+        typer.Option("--dicom", help="对 DICOM 文件头的每个属性给出建议 / classify every attribute of a DICOM file"),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="与 --dicom 一起：写出可导入的清单 (.xlsx/.csv) / with --dicom: write rows to import"
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+) -> None:
+    """分类建议：分类、个人信息、最低级别、置信度与理由（仅为建议）/ suggest category, personal flags, minimum level."""
+    from kg.classify import Classifier
+    from kg.ontology import load_ontology
+
+    if not texts and dicom_file is None:
+        raise InputError("give element names or --dicom FILE", "请给出数据元素名称或 --dicom 文件")
+    if output is not None and dicom_file is None:
+        raise InputError("--output needs --dicom FILE", "--output 须与 --dicom 一起使用")
+    classifier = Classifier(load_ontology(settings_for(ctx).resolved_ontology_dir()))
+    rows = [s.to_dict() for s in classifier.classify_many(texts or [])]
+    if dicom_file is not None:
+        from kg.classify.dicom_file import classify_file, inventory_rows
+
+        results, private = classify_file(dicom_file, classifier)
+        rows += [r.suggestion.to_dict() for r in results]
+        if output is not None:
+            _write_rows(output, inventory_rows(dicom_file, results))
+            err_console.print(f"已写入 / written: {output} ({len(results)} attributes)", highlight=False)
+        if private and not as_json:
+            err_console.print(
+                f"私有属性 {len(private)} 个未分类（PS3.15 基本规则删除）/ {len(private)} private attributes not "
+                "classified (the PS3.15 basic profile removes them)",
+                highlight=False,
+            )
+    if as_json:
+        emit_json(rows)
+    else:
+        _print_suggestions(rows, "分类建议 / classification suggestions")
+        if len(rows) == 1:
+            for reason in rows[0]["reasons"]:
+                console.print(f"  · {escape(reason)}", highlight=False)
+
+
+def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
+    from kg.exporters import write_csv, write_xlsx
+    from kg.ontology import load_ontology
+
+    if path.suffix.lower() == ".xlsx":
+        write_xlsx(path, {"assets": rows}, load_ontology())
+    elif path.suffix.lower() == ".csv":
+        write_csv(path, {"assets": rows})
+    else:
+        raise InputError(f"{path}: write .xlsx or .csv", f"{path}：请写出 .xlsx 或 .csv 文件")
 
 
 @app.command("check-transfer")

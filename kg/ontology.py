@@ -271,6 +271,7 @@ class _Builder:
             Category,
             need_floor=True,
             identifies_person_as=lambda s: next((str(o) for o in self.g.objects(s, MG.identifiesPersonAs)), None),
+            personal_kind=self.personal_kind,
         )
         pi = self.build_personal_information(by_iri)
         objects = [Term(**self.term_fields(s)) for s in self.instances(MG.ImpactObject)]
@@ -374,10 +375,24 @@ class _Builder:
                     floor_inherited=inherited,
                     examples=self.texts(s, SKOS.example),
                     close_matches=self.iris(s, SKOS.closeMatch),
+                    hidden_labels=self.texts(s, SKOS.hiddenLabel),
                     **self.extras(s, extra),
                 )
             )
         return out
+
+    def personal_kind(self, s: URIRef) -> str | None:
+        """``mg:personalInformationKind`` of ``s`` or of its nearest broader concept."""
+        cursor: URIRef | None = s
+        for _ in range(50):
+            if cursor is None:
+                return None
+            kind = next((str(o) for o in self.g.objects(cursor, MG.personalInformationKind)), None)
+            if kind is not None:
+                return kind
+            b = next(self.g.objects(cursor, SKOS.broader), None)
+            cursor = b if isinstance(b, URIRef) else None
+        return None
 
     @staticmethod
     def extras(s: URIRef, extra: dict[str, Callable[[URIRef], Any]]) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rdflib import Literal, URIRef
 from rdflib.term import Node
@@ -34,6 +34,9 @@ from kg.settings import Settings
 from kg.store import Changeset, Graphs, Store, open_store, sparql_term
 from kg.store.base import Triple, as_int, nt_line, parts_pattern
 from kg.validation import Report, Validator, load_shapes
+
+if TYPE_CHECKING:
+    from kg.classify import Classifier
 
 Progress = Callable[[int], None]
 _ONTOLOGY_PREFIXES = (str(MG), "https://w3id.org/medgrade/def")
@@ -114,12 +117,27 @@ class Service:
         self.ids = Ids(settings.base_iri)
         self._validator: Validator | None = None
         self._lineage: Lineage | None = None
+        self._classifier: Classifier | None = None
 
     @property
     def ontology(self) -> Ontology:
         if self._ontology is None:
             self._ontology = load_ontology(self.settings.resolved_ontology_dir())
         return self._ontology
+
+    @property
+    def classifier(self) -> Classifier:
+        """The classification assistant for the current ontology (rebuilt after a reload)."""
+        from kg.classify import Classifier
+
+        onto = self.ontology
+        if self._classifier is None or self._classifier.onto is not onto:
+            self._classifier = Classifier(onto)
+        return self._classifier
+
+    def classify(self, items: Iterable[str | tuple[str, str | None]]) -> list[dict[str, Any]]:
+        """Suggestions (SPEC §9) for element names, tags, fields or paths, optionally with a description."""
+        return [s.to_dict() for s in self.classifier.classify_many(items)]
 
     def close(self) -> None:
         self.store.close()

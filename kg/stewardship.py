@@ -72,9 +72,28 @@ def assess(
     category: str | None = None,
     level: str | None = None,
     impacts: Mapping[str, str] | None = None,
+    suggestion: str | None = None,
 ) -> dict[str, Any]:
     """Set an asset's category, assessed level and/or impacts, with an assessment record. A
-    level below the computed one is stored and reported by validation (never silently raised)."""
+    level below the computed one is stored and reported by validation (never silently raised).
+
+    ``suggestion``: accept the classification assistant's suggestion for this element (a name,
+    tag, field or path): its category and minimum level fill what is not given, and the record
+    says which suggestion was accepted (the assistant never assesses by itself)."""
+    if suggestion is not None:
+        s = svc.classifier.classify(suggestion)
+        if s.category is None:
+            raise InputError(
+                f"the classification assistant has no suggestion for '{suggestion}'",
+                f"分类建议功能对“{suggestion}”没有建议",
+            )
+        category = category or s.category.iri
+        level = level or s.min_level.iri
+        justification = (
+            f"{justification}（采纳分类建议 / accepted the classification suggestion for '{suggestion}': "
+            f"{s.category.label_zh} / {s.category.label_en}, ≥ {s.min_level.label_en}, "
+            f"confidence {s.confidence:.2f}）"
+        )
     onto, why = svc.ontology, _why(justification)
     a = resolve(svc.store, svc.ids, ref)
     cat = onto.categories.find(category) if category else None

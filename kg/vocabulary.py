@@ -72,6 +72,7 @@ class Concept(Term):
     floor_inherited: bool = False
     examples: tuple[str, ...] = ()
     close_matches: tuple[str, ...] = ()
+    hidden_labels: tuple[str, ...] = ()  # skos:hiddenLabel: terms the classifier matches, never shown
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +83,7 @@ class Concept(Term):
             "floor_inherited": self.floor_inherited,
             "examples": list(self.examples),
             "close_matches": list(self.close_matches),
+            "hidden_labels": list(self.hidden_labels),
         }
 
 
@@ -91,12 +93,19 @@ class Category(Concept):
 
     ``identifies_person_as``: the personal-information category data of this category counts
     as when it sits next to personal data (a device serial number next to patient data).
+    ``personal_kind``: the personal-information category data of this category always is
+    (``mg:personalInformationKind``, own or from the nearest broader category).
     """
 
     identifies_person_as: str | None = None
+    personal_kind: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {**Concept.to_dict(self), "identifies_person_as": self.identifies_person_as}
+        return {
+            **Concept.to_dict(self),
+            "identifies_person_as": self.identifies_person_as,
+            "personal_kind": self.personal_kind,
+        }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -27,8 +27,4 @@ schema = schemathesis.openapi.from_asgi("/openapi.json", create_app(service=_SER
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_error(case) -> None:  # type: ignore[no-untyped-def]
     headers = {"Authorization": f"Bearer {_TOKEN}"}
-    if case.path == "/api/classify":  # 501 by design until the classification issue lands
-        expected = 501 if case.method.upper() == "POST" else 405  # (schemathesis also tries other methods)
-        assert case.call(headers=headers).status_code == expected
-        return
     case.call_and_validate(headers=headers, checks=[not_a_server_error])

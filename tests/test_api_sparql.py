@@ -196,8 +196,3 @@ def test_cors_is_off_unless_configured(api, tmp_path: Path, onto) -> None:
         r = client.get("/health", headers={"Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in r.headers
     service.close()
-
-
-def test_classify_is_not_implemented_yet(api) -> None:
-    r = api.post("/api/classify", json={"elements": ["PatientName"]})
-    assert r.status_code == 501 and r.headers["content-type"] == "application/problem+json"

@@ -1,7 +1,7 @@
 """Re-create kg/classify/data/dicom_ps315_e1_1.csv: DICOM PS3.15 Table E.1-1 (Application Level
 Confidentiality Profile Attributes) with the basic-profile action and the option columns.
 
-    pip install dicom-anonymizer==2.1.0 dicom-standard==0.1.0 pydicom
+    pip install -e ".[extract]"
     python scripts/extract_dicom_ps315.py
 
 Two maintained extracts of the standard's table are combined, and the file records both:

@@ -271,7 +271,8 @@ class _Builder:
             Category,
             need_floor=True,
             identifies_person_as=lambda s: next((str(o) for o in self.g.objects(s, MG.identifiesPersonAs)), None),
-            personal_kind=self.personal_kind,
+            personal_kind=lambda s: self.inherited_iri(s, MG.personalInformationKind),
+            linked_personal_kind=lambda s: self.inherited_iri(s, MG.linkedPersonalInformationKind),
         )
         pi = self.build_personal_information(by_iri)
         objects = [Term(**self.term_fields(s)) for s in self.instances(MG.ImpactObject)]
@@ -381,13 +382,13 @@ class _Builder:
             )
         return out
 
-    def personal_kind(self, s: URIRef) -> str | None:
-        """``mg:personalInformationKind`` of ``s`` or of its nearest broader concept."""
+    def inherited_iri(self, s: URIRef, p: URIRef) -> str | None:
+        """The IRI value of ``p`` on ``s`` or on its nearest broader concept that has one."""
         cursor: URIRef | None = s
         for _ in range(50):
             if cursor is None:
                 return None
-            kind = next((str(o) for o in self.g.objects(cursor, MG.personalInformationKind)), None)
+            kind = next((str(o) for o in self.g.objects(cursor, p)), None)
             if kind is not None:
                 return kind
             b = next(self.g.objects(cursor, SKOS.broader), None)

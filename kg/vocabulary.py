@@ -94,17 +94,21 @@ class Category(Concept):
     ``identifies_person_as``: the personal-information category data of this category counts
     as when it sits next to personal data (a device serial number next to patient data).
     ``personal_kind``: the personal-information category data of this category always is
-    (``mg:personalInformationKind``, own or from the nearest broader category).
+    (``mg:personalInformationKind``, own or from the nearest broader category);
+    ``linked_personal_kind``: what it is next to data identifying a person
+    (``mg:linkedPersonalInformationKind``: clinical content about an identified patient).
     """
 
     identifies_person_as: str | None = None
     personal_kind: str | None = None
+    linked_personal_kind: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             **Concept.to_dict(self),
             "identifies_person_as": self.identifies_person_as,
             "personal_kind": self.personal_kind,
+            "linked_personal_kind": self.linked_personal_kind,
         }
 
 

@@ -125,10 +125,19 @@ def test_standard_references(clf: Classifier, ref: str, parent: str) -> None:
     assert s.element.ident in s.reasons[0]
 
 
-def test_clinical_content_is_sensitive_personal_information(clf: Classifier) -> None:
-    s = clf.classify("OBX-5")
-    assert s.sensitive and s.min_level.rank == 4
-    assert "HealthPhysiologicalInformation" in {local(p.iri) for p in s.personal}
+def test_clinical_content_is_sensitive_only_next_to_the_patient(clf: Classifier) -> None:
+    alone = clf.classify("OBX-5")
+    assert not alone.is_personal and alone.min_level.rank == 4  # the category's floor
+    assert any("R4" in r and "HealthPhysiologicalInformation" not in r for r in alone.reasons)
+    linked = clf.classify("OBX-5", linked=True)
+    assert linked.sensitive and "HealthPhysiologicalInformation" in {local(p.iri) for p in linked.personal}
+
+
+def test_references_inside_longer_text(clf: Classifier) -> None:
+    for text in ("PID-7 Date/Time of Birth", "(0010,0030) Patient's Birth Date", "出生日期 PID-7"):
+        s = clf.classify(text)
+        assert s.element is not None and s.element.ident in {"PID-7", "(0010,0030) PatientBirthDate"}, text
+        assert s.category is not None and local(s.category.iri) == "PatientDemographics", (text, s.reasons)
 
 
 def test_suggestion_json_has_the_contract_shape(clf: Classifier) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import math
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -212,7 +213,8 @@ class Classifier:
                 self._match(
                     self.categories, element.description, DESCRIPTION, s, ("定义", "definition"), cap=DESCRIPTION_CAP
                 )
-            for p in self.priors.get((_std_key(element), element.context_key), ()):
+            std = _std_key(element)
+            for p in self.priors.get((std, element.context_key), ()) or self.priors.get((std, "*"), ()):
                 s.add(
                     p.category,
                     p.weight,
@@ -287,16 +289,13 @@ class Classifier:
 
         ``linked``: the element sits next to personal data (a DICOM file with a patient), so
         identifiers of devices identify the person too (R4)."""
-        element: StandardElement | None = None
-        attr: dicom.DicomAttribute | None = None
-        for label, resolve in RESOLVERS:
-            if label == "DICOM":
-                attr = dicom.lookup(text)
-                element = attr.element if attr else None
-            else:
-                element = resolve(text)
-            if element is not None:
-                break
+        element, attr = self._resolve(text)
+        if element is None:  # "PID-7 Date/Time of Birth", "(0010,0030) Patient's Birth Date"
+            for ref, rest in _embedded_references(text):
+                element, attr = self._resolve(ref)
+                if element is not None:
+                    description = " ".join(x for x in (rest, description) if x)
+                    break
         s = self._evidence(text, element, description)
         personal_iris: list[str] = []
         if attr is not None:
@@ -320,6 +319,15 @@ class Classifier:
         # personal information: the category's own kind, words of the name, and DICOM's profile
         if best.personal_kind:
             personal_iris.append(best.personal_kind)
+        if best.linked_personal_kind:
+            if linked:
+                personal_iris.append(best.linked_personal_kind)
+            else:
+                reasons.append(
+                    f"R4：与识别患者的数据同处时为{self._pi_label(best.linked_personal_kind, 'zh')}（敏感个人信息）"
+                    f" / R4: next to data identifying the patient it is "
+                    f"{self._pi_label(best.linked_personal_kind, 'en')} (sensitive personal information)"
+                )
         pi_scores = _Scores()
         self._match(self.personal, element.name if element else text, NAME, pi_scores, ("名称", "name"))
         for iri in pi_scores.by:
@@ -340,6 +348,17 @@ class Classifier:
         total = sum(sc for _, sc in ranked[:5]) or 1.0
         alternatives = tuple((c, sc / total) for c, sc in ranked[1:4] if sc > 0)
         return Suggestion(text, best, personal, g.level, confidence, tuple(reasons), element, alternatives)
+
+    @staticmethod
+    def _resolve(text: str) -> tuple[StandardElement | None, dicom.DicomAttribute | None]:
+        for label, resolve in RESOLVERS:
+            if label == "DICOM":
+                attr = dicom.lookup(text)
+                if attr is not None:
+                    return attr.element, attr
+            elif (element := resolve(text)) is not None:
+                return element, None
+        return None, None
 
     def classify_many(self, items: Iterable[str | tuple[str, str | None]], linked: bool = False) -> list[Suggestion]:
         out = []
@@ -395,6 +414,21 @@ class Classifier:
 
 
 _MG = "https://w3id.org/medgrade/def#"
+_TAG_ANYWHERE = re.compile(r"\(\s*[0-9A-Fa-f]{4}\s*,\s*[0-9A-Fa-f]{4}\s*\)")
+
+
+def _embedded_references(text: str) -> list[tuple[str, str]]:
+    """Candidate references inside a longer text, with the rest of the text: a DICOM tag
+    anywhere, else the first or last word ("PID-7 Date/Time of Birth", "Birth date PID-7")."""
+    out = []
+    m = _TAG_ANYWHERE.search(text)
+    if m:
+        out.append((m.group(0), (text[: m.start()] + " " + text[m.end() :]).strip(" -:—|")))
+    parts = text.split()
+    if len(parts) > 1:
+        out.append((parts[0].strip(" :,;|"), " ".join(parts[1:]).strip(" -:—|")))
+        out.append((parts[-1].strip(" :,;|()"), " ".join(parts[:-1]).strip(" -:—|")))
+    return out
 
 
 def _std_key(element: StandardElement) -> str:

@@ -112,6 +112,19 @@ def create_app(
     app.include_router(rest_router)
     app.include_router(openlineage_router)
 
+    from fastapi.responses import RedirectResponse
+    from fastapi.staticfiles import StaticFiles
+
+    from api.web import STATIC
+    from api.web import router as web_router
+
+    app.include_router(web_router)
+    app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/ui/")
+
     @app.get("/health", summary="存活与状态 / liveness and status")
     def health(request: Request) -> dict[str, Any]:
         svc: Service = request.app.state.service

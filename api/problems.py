@@ -40,7 +40,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail), str(exc.detail))
+        response = problem(exc.status_code, str(exc.detail), str(exc.detail))
+        response.headers.update(exc.headers or {})  # a redirect's Location, a 405's Allow
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

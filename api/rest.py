@@ -68,8 +68,11 @@ def asset_lineage(
     _: Reader,
     direction: Direction = Direction.both,
     depth: Annotated[int, Query(ge=0, le=100)] = 5,
+    max_nodes: Annotated[
+        int | None, Query(ge=1, le=50_000, description="最多节点数（广度优先）/ stop after this many nodes")
+    ] = None,
 ) -> dict[str, Any]:
-    return service(request).lineage(id, direction.value, depth)
+    return service(request).lineage(id, direction.value, depth, max_nodes)
 
 
 class Assessment(BaseModel):

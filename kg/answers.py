@@ -194,9 +194,16 @@ def _hop_activity(store: Store, onto: Ontology, source: str, target: str) -> dic
 
 
 def lineage_graph(
-    store: Store, onto: Ontology, ids: Ids, ref: str, direction: str = "both", depth: int = 5
+    store: Store,
+    onto: Ontology,
+    ids: Ids,
+    ref: str,
+    direction: str = "both",
+    depth: int = 5,
+    max_nodes: int | None = None,
 ) -> dict[str, Any]:
-    """Nodes and edges around an asset: ``upstream`` (sources), ``downstream`` or ``both``."""
+    """Nodes and edges around an asset: ``upstream`` (sources), ``downstream`` or ``both``,
+    breadth first; with ``max_nodes`` the walk stops there and the answer says ``truncated``."""
     if direction not in ("upstream", "downstream", "both", "up", "down"):
         raise InputError(
             f"direction must be upstream, downstream or both, not '{direction}'",
@@ -209,6 +216,7 @@ def lineage_graph(
     edges: set[tuple[str, str]] = set()
     distance = {str(root): 0}
     queue = deque([str(root)])
+    truncated = False
     while queue:
         x = queue.popleft()
         if distance[x] >= depth:
@@ -230,15 +238,25 @@ def lineage_graph(
                 if d
             ]
         for s, d, nxt in neighbours:
-            edges.add((s, d))
             if nxt not in distance:
+                if max_nodes is not None and len(distance) >= max_nodes:
+                    truncated = True
+                    continue
                 distance[nxt] = distance[x] + 1
                 queue.append(nxt)
+            edges.add((s, d))
     nodes = [
         _node(store, onto, ids, iri, dist) for iri, dist in sorted(distance.items(), key=lambda kv: (kv[1], kv[0]))
     ]
     edge_list = [{"source": s, "target": d, **_hop_activity(store, onto, s, d)} for s, d in sorted(edges)]
-    return {"root": str(root), "direction": direction, "depth": depth, "nodes": nodes, "edges": edge_list}
+    return {
+        "root": str(root),
+        "direction": direction,
+        "depth": depth,
+        "truncated": truncated,
+        "nodes": nodes,
+        "edges": edge_list,
+    }
 
 
 def _node(store: Store, onto: Ontology, ids: Ids, iri: str, distance: int) -> dict[str, Any]:

@@ -695,6 +695,7 @@ def serve_command(
         base = f"http://{host}:{port}"
         console.print(
             f"medgrade {__version__}: {levels['assets']} 项数据资产 / assets in {settings.store}\n"
+            f"  网页界面 / web interface: {base}/ui/\n"
             f"  API 文档 / API docs:   {base}/docs\n"
             f"  SPARQL 端点 / endpoint: {base}/sparql\n"
             f"  健康 / health:          {base}/health\n"

@@ -564,8 +564,10 @@ class Service:
         """The level answer for an asset (id or IRI)."""
         return level_answer(self.store, self.ontology, self.ids, ref)
 
-    def lineage(self, ref: str, direction: str = "both", depth: int = 5) -> dict[str, Any]:
-        return lineage_graph(self.store, self.ontology, self.ids, ref, direction, depth)
+    def lineage(
+        self, ref: str, direction: str = "both", depth: int = 5, max_nodes: int | None = None
+    ) -> dict[str, Any]:
+        return lineage_graph(self.store, self.ontology, self.ids, ref, direction, depth, max_nodes)
 
     def preview(
         self,

@@ -1,0 +1,335 @@
+"""The stewards' web interface, served by the API process under ``/ui``: a dashboard, the asset
+list, asset pages with the lineage graph, a SPARQL page with the saved governance queries, and
+the transfer check.
+
+Pages are rendered on the server (Jinja2) from the same service calls as the REST routes; the
+lineage graph (Cytoscape.js) and the SPARQL editor (YASGUI) run in the browser against the API.
+Every script and style sheet is vendored into ``api/static`` (no CDN: hospital networks are
+often closed). Chinese by default; ``?lang=en`` switches to English and is remembered in a
+cookie. When reads need a key, the pages take it from the ``medgrade_token`` cookie (set on
+``/ui/login``) or the ``Authorization`` header, like the API.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs, quote, urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from kg import apikeys
+from kg.errors import AuthenticationError, MedgradeError, NotFoundError
+from kg.saved_queries import saved_queries
+from kg.service import Service
+from kg.store import Graphs, sparql_term
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+router = APIRouter(prefix="/ui", include_in_schema=False)
+LANGS = ("zh", "en")
+PAGE = 50
+MG = "https://w3id.org/medgrade/def#"
+
+
+def lang_of(request: Request) -> str:
+    asked = request.query_params.get("lang")
+    if asked in LANGS:
+        return asked
+    cookie = request.cookies.get("medgrade_lang")
+    return cookie if cookie in LANGS else "zh"
+
+
+def _key_allows_reading(request: Request, token: str) -> bool:
+    key = apikeys.authenticate(request.app.state.keys.current(), token.strip())
+    return key is not None and key.allows("reader")
+
+
+def reader(request: Request) -> None:
+    """Reads need what the API needs: no key unless configured; then a key from the
+    ``Authorization`` header or the ``medgrade_token`` cookie. Without a valid one the browser
+    is sent to the login page."""
+    if not request.app.state.settings.read_requires_key:
+        return
+    header = request.headers.get("authorization", "")
+    token = header.partition(" ")[2] if header.lower().startswith("bearer ") else request.cookies.get("medgrade_token")
+    if not token or not _key_allows_reading(request, token):
+        raise HTTPException(303, headers={"Location": "/ui/login"})
+
+
+Reader = Annotated[None, Depends(reader)]
+
+
+def service(request: Request) -> Service:
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+def render(request: Request, name: str, **context: Any) -> HTMLResponse:
+    lang = lang_of(request)
+
+    def t(zh: str, en: str) -> str:
+        return zh if lang == "zh" else en
+
+    def label(term: Any, default: str = "—") -> str:
+        if not term:
+            return default
+        if not isinstance(term, dict):  # an ontology term
+            term = term.ref()
+        return str(term.get(f"label_{lang}") or term.get("label_zh") or term.get("iri") or default)
+
+    def toggle_url() -> str:
+        params = dict(request.query_params)
+        params["lang"] = "en" if lang == "zh" else "zh"
+        return f"{request.url.path}?{urlencode(params)}"
+
+    def asset_url(ident: str) -> str:
+        return f"/ui/assets/{quote(ident, safe='')}"
+
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "lang": lang,
+            "t": t,
+            "label": label,
+            "toggle_url": toggle_url(),
+            "asset_url": asset_url,
+            "onto": service(request).ontology,
+            **context,
+        },
+    )
+    if request.query_params.get("lang") in LANGS:
+        response.set_cookie("medgrade_lang", lang, max_age=365 * 24 * 3600, samesite="lax")
+    return response
+
+
+def _rows(svc: Service, query: str) -> list[tuple[Any, ...]]:
+    prefixes = (
+        f"PREFIX mg: <{MG}> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> PREFIX sh: <http://www.w3.org/ns/shacl#> "
+    )
+    return svc.store.rows(prefixes + query)
+
+
+def _top_category(onto: Any, iri: str | None) -> Any:
+    cat = onto.categories.get(iri or "")
+    while cat is not None and cat.parent and onto.categories.get(cat.parent) is not None:
+        cat = onto.categories.get(cat.parent)
+    return cat
+
+
+@router.get("", response_class=HTMLResponse)
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request, _: Reader) -> HTMLResponse:
+    svc = service(request)
+    onto = svc.ontology
+    inv, inf = sparql_term(Graphs.INVENTORY), sparql_term(Graphs.INFERRED)
+    rows = _rows(
+        svc,
+        f"""SELECT ?a ?cat ?eff ?own WHERE {{ GRAPH {inv} {{ ?a a mg:DataAsset . OPTIONAL {{ ?a mg:hasCategory ?cat }}
+        OPTIONAL {{ ?a mg:assessedLevel ?own }} }} OPTIONAL {{ GRAPH {inf} {{ ?a mg:effectiveLevel ?eff }} }} }}""",
+    )
+    by_level: dict[str, int] = {}
+    by_category: dict[str, int] = {}
+    for _a, cat, eff, own in rows:
+        lv = onto.levels.get(eff or own or "")
+        by_level[lv.iri if lv else ""] = by_level.get(lv.iri if lv else "", 0) + 1
+        top = _top_category(onto, cat)
+        by_category[top.iri if top else ""] = by_category.get(top.iri if top else "", 0) + 1
+    levels = [(lv, by_level.get(lv.iri, 0)) for lv in onto.ordered_levels()]
+    unlevelled = by_level.get("", 0)
+    categories = sorted(
+        ((onto.categories.get(iri), n) for iri, n in by_category.items() if iri),
+        key=lambda cn: -cn[1],
+    )
+    devices = _rows(
+        svc,
+        f"""SELECT ?type (COUNT(DISTINCT ?d) AS ?n) WHERE {{ GRAPH {inv} {{ ?d a mg:Equipment ; a ?type .
+        FILTER(?type != mg:Equipment) }} }} GROUP BY ?type ORDER BY DESC(?n)""",
+    )
+    equipment = [(onto.equipment_types.get(t), int(n)) for t, n in devices if onto.equipment_types.get(t)]
+    report = svc.validator().stored()
+    problems = sorted(report.results, key=lambda r: (r.severity != "Violation", r.rule, r.focus_id))
+    severities: dict[str, int] = {}
+    for r in report.results:
+        severities[r.severity] = severities.get(r.severity, 0) + 1
+    return render(
+        request,
+        "dashboard.html",
+        total=len(rows),
+        levels=levels,
+        unlevelled=unlevelled,
+        max_level=max([n for _, n in levels] + [1]),
+        categories=categories,
+        max_category=max([n for _, n in categories] + [1]),
+        equipment=equipment,
+        severities=severities,
+        problems=problems[:20],
+        problem_count=len(problems),
+    )
+
+
+@router.get("/assets", response_class=HTMLResponse)
+def assets(
+    request: Request,
+    _: Reader,
+    min_rank: Annotated[int | None, Query(ge=1, le=10)] = None,
+    category: Annotated[str | None, Query(max_length=200)] = None,
+    equipment: Annotated[str | None, Query(max_length=200)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+) -> HTMLResponse:
+    svc = service(request)
+    filters = {"min_rank": min_rank, "category": category or None, "equipment": equipment or None, "q": q or None}
+    error = None
+    try:
+        result = svc.assets(**filters, limit=PAGE, offset=(page - 1) * PAGE)
+    except MedgradeError as exc:  # an unknown category or equipment type: say so on the page
+        result, error = {"total": 0, "items": []}, exc
+    pages = max(1, (result["total"] + PAGE - 1) // PAGE)
+    base = {k: v for k, v in filters.items() if v is not None}
+
+    def page_url(n: int) -> str:
+        return "/ui/assets?" + urlencode({**base, "page": n})
+
+    onto = svc.ontology
+    return render(
+        request,
+        "assets.html",
+        result=result,
+        filters=filters,
+        page=page,
+        pages=pages,
+        page_url=page_url,
+        error=error,
+        top_categories=[c for c in onto.categories if c.parent is None],
+        all_categories=sorted(onto.categories, key=lambda c: (c.notation or "", c.iri)),
+        equipment_types=sorted(onto.equipment_types, key=lambda e: e.label_zh),
+    )
+
+
+def _audit(svc: Service, iri: str) -> list[dict[str, Any]]:
+    audit = sparql_term(Graphs.AUDIT)
+    rows = _rows(
+        svc,
+        f"""SELECT ?r ?kind ?who ?when ?why ?lv ?cat WHERE {{ GRAPH {audit} {{ ?r mg:concerns <{iri}> ; a ?kind ;
+        mg:actor ?who ; mg:performedAt ?when ; mg:justification ?why .
+        OPTIONAL {{ ?r mg:assignedLevel ?lv }} OPTIONAL {{ ?r mg:assignedCategory ?cat }} }} }}
+        ORDER BY DESC(?when) LIMIT 100""",
+    )
+    onto = svc.ontology
+    return [
+        {
+            "kind": str(kind).rsplit("#", 1)[-1],
+            "who": who,
+            "when": str(when)[:19].replace("T", " "),
+            "why": why,
+            "level": (lv_ := onto.levels.get(lv or "")) and lv_.ref(),
+            "category": (c := onto.categories.get(cat or "")) and c.ref(),
+        }
+        for _r, kind, who, when, why, lv, cat in rows
+    ]
+
+
+@router.get("/assets/{id:path}", response_class=HTMLResponse)
+def asset_page(id: str, request: Request, _: Reader) -> HTMLResponse:
+    svc = service(request)
+    try:
+        detail = svc.asset(id)
+    except NotFoundError as exc:
+        response = render(request, "missing.html", error=exc, ident=id)
+        response.status_code = 404
+        return response
+    level = svc.level(id)
+    iri = detail["asset"]
+    elements = {e["iri"] for e in detail.get("elements", [])}
+    results = [r for r in svc.validator().stored().results if r.focus == iri or r.focus in elements]
+    names = {n["iri"]: n.get("name") for n in svc.lineage(id, "upstream", 1)["nodes"]}
+    witness_ids = {hop["source"] for hop in level["witness"]} | {hop["target"] for hop in level["witness"]}
+    return render(
+        request,
+        "asset.html",
+        a=detail,
+        level=level,
+        results=sorted(results, key=lambda r: (r.severity != "Violation", r.rule)),
+        audit=_audit(svc, iri),
+        names=names,
+        sets_own_level=level["origin"] in (None, iri),
+        personal=[p.ref() for p in map(svc.ontology.personal_information.get, detail.get("personal") or []) if p],
+        graph_config=json.dumps(
+            {
+                "id": detail["id"],
+                "iri": iri,
+                "origin": level["origin"],
+                "witness": sorted(witness_ids),
+                "lang": lang_of(request),
+            }
+        ),
+    )
+
+
+@router.get("/sparql", response_class=HTMLResponse)
+def sparql_page(request: Request, _: Reader) -> HTMLResponse:
+    queries = [
+        {"name": q.name, "title_zh": q.title_zh, "title_en": q.title_en, "text": q.text} for q in saved_queries()
+    ]
+    return render(request, "sparql.html", queries=queries, queries_json=json.dumps(queries, ensure_ascii=False))
+
+
+@router.get("/transfer", response_class=HTMLResponse)
+def transfer_page(
+    request: Request,
+    _: Reader,
+    asset: Annotated[str | None, Query(max_length=500)] = None,
+    destination: Annotated[str | None, Query(max_length=500)] = None,
+    measures: Annotated[list[str] | None, Query()] = None,
+) -> HTMLResponse:
+    svc = service(request)
+    inv = sparql_term(Graphs.INVENTORY)
+    destinations = _rows(
+        svc,
+        f"""SELECT ?d ?id ?name WHERE {{ GRAPH {inv} {{ ?d a mg:Destination ; mg:identifier ?id .
+        OPTIONAL {{ ?d rdfs:label ?name }} }} }} ORDER BY ?id""",
+    )
+    result, error = None, None
+    if asset and destination:
+        try:
+            result = svc.check_transfer(asset, destination, measures or [])
+        except MedgradeError as exc:
+            error = exc
+    return render(
+        request,
+        "transfer.html",
+        destinations=destinations,
+        asset=asset or "",
+        destination=destination or "",
+        chosen_measures=set(measures or []),
+        measures=sorted(svc.ontology.measures, key=lambda m: m.label_zh),
+        result=result,
+        error=error,
+    )
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> HTMLResponse:
+    return render(request, "login.html", error=None)
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(request: Request) -> Response:
+    form = parse_qs((await request.body()).decode("utf-8", "replace"))
+    token = (form.get("token") or [""])[0].strip()[:200]
+    if not token or not _key_allows_reading(request, token):
+        error = AuthenticationError(
+            "unknown or revoked API key, or not allowed to read", "API 密钥无效、已吊销或无读取权限"
+        )
+        response = render(request, "login.html", error=error)
+        response.status_code = 401
+        return response
+    redirect = RedirectResponse("/ui/", status_code=303)
+    redirect.set_cookie("medgrade_token", token, httponly=True, samesite="strict")
+    return redirect

@@ -1,0 +1,278 @@
+"""The web interface in a real headless Chromium (Debian ``chromium``, driven by Playwright)
+against a server on the demo store: every page loads without console errors and fetches nothing
+from elsewhere; clicking through the lineage graph from the outbound package to the information
+centre reaches the origin that sets its level, with badges equal to the level API; a saved SPARQL
+query runs and shows rows; a 10,000-node lineage stays usable. Screenshots are saved under
+``test-artifacts/screenshots`` (or ``$MEDGRADE_ARTIFACTS``)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlencode, urlparse
+
+import httpx
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from api import create_app
+from kg import apikeys
+from kg.service import Service
+from kg.settings import Settings
+from tests.servers import free_port, wait_until_up
+
+PKG = "pkg-nhic-dose-ct-2026-10"  # the CT dose package sent to the national information centre
+HUB = "web-hub"  # an asset with 10,000 products (added to the demo for the large-graph test)
+FAN_OUT = 10_000
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(os.environ.get("MEDGRADE_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts"))
+
+
+def _big_lineage(path: Path) -> Path:
+    base, mg = "https://w3id.org/medgrade/id/asset/", "https://w3id.org/medgrade/def#"
+    lines = [
+        f"<{base}{HUB}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{mg}DataAsset> .",
+        f"<{base}{HUB}> <{mg}hasCategory> <{mg}SensorTelemetry> .",
+        f"<{base}{HUB}> <{mg}assessedLevel> <{mg}GeneralData2> .",
+    ]
+    for i in range(FAN_OUT):
+        a = f"<{base}web-product-{i:05d}>"
+        lines += [
+            f"{a} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{mg}DataAsset> .",
+            f"{a} <{mg}hasCategory> <{mg}AggregatedReports> .",
+            f"{a} <http://www.w3.org/ns/prov#wasDerivedFrom> <{base}{HUB}> .",
+        ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[str]:
+    root: Path = tmp_path_factory.mktemp("web")
+    service = Service(Settings(store=f"oxigraph:{root / 'store'}"))
+    service.initialize(demo=True)
+    service.import_files([_big_lineage(root / "big.nt")])
+    port = free_port()
+    config = uvicorn.Config(create_app(service=service), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    wait_until_up(f"{base}/health")
+    yield base
+    srv.should_exit = True
+    thread.join(10)
+    service.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if CHROMIUM is None:
+        if os.environ.get("CI"):
+            pytest.fail("Debian chromium is not installed (apt-get install chromium)")
+        pytest.skip("Debian chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+class Watched:
+    """A page whose console errors, page errors, failed requests and foreign hosts are kept."""
+
+    def __init__(self, browser, base: str) -> None:  # type: ignore[no-untyped-def]
+        self.base = base
+        self.page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        self.problems: list[str] = []
+        self.hosts: set[str] = set()
+        self.page.on(
+            "console", lambda m: self.problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None
+        )
+        self.page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
+        self.page.on("requestfailed", lambda r: self.problems.append(f"request failed: {r.url}"))
+        self.page.on("request", lambda r: self.hosts.add(urlparse(r.url).netloc) if r.url.startswith("http") else None)
+
+    def goto(self, path: str) -> None:
+        self.page.goto(self.base + path, wait_until="networkidle")
+
+    def shot(self, name: str) -> None:
+        (ARTIFACTS / "screenshots").mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / "screenshots" / f"{name}.png"), full_page=True)
+
+    def graph_ready(self) -> None:
+        self.page.wait_for_selector("[data-testid=lineage-graph][data-ready=true]", timeout=90_000)
+
+    def close(self) -> None:
+        self.page.close()
+
+
+@pytest.fixture
+def page(browser, server) -> Iterator[Watched]:  # type: ignore[no-untyped-def]
+    w = Watched(browser, server)
+    yield w
+    w.close()
+
+
+PAGES = [
+    ("dashboard", "/ui/"),
+    ("assets", "/ui/assets"),
+    ("assets-filtered", "/ui/assets?min_rank=4&category=PatientDoseRecords&q=CT"),
+    ("asset", f"/ui/assets/{PKG}"),
+    ("sparql", "/ui/sparql"),
+    ("transfer", "/ui/transfer"),
+    ("transfer-refused", f"/ui/transfer?asset={PKG}&destination=mfr-global"),
+    ("dashboard-en", "/ui/?lang=en"),
+    ("asset-en", f"/ui/assets/{PKG}?lang=en"),
+]
+
+
+@pytest.mark.parametrize(("name", "path"), PAGES, ids=[n for n, _ in PAGES])
+def test_every_page_loads_without_console_errors(page: Watched, name: str, path: str) -> None:
+    page.goto(path)
+    if name.startswith("asset") and not name.startswith("assets"):
+        page.graph_ready()
+    if name == "sparql":
+        page.page.wait_for_selector(".yasqe .CodeMirror")
+    page.shot(name)
+    assert page.problems == []
+    assert page.hosts == {urlparse(page.base).netloc}  # everything is served by medgrade itself
+    assert page.page.locator("main h1").count() == 1
+
+
+def _levels(base: str, ident: str) -> dict[str, int | None]:
+    answer = httpx.get(f"{base}/api/assets/{ident}/level").json()
+    return {k: (answer[k] or {}).get("rank") for k in ("assessed", "inherited", "effective")} | {
+        "origin": answer["origin"],
+        "witness": answer["witness"],
+        "asset": answer["asset"],
+    }
+
+
+def test_click_through_the_lineage_to_the_origin(page: Watched, server: str) -> None:
+    """From the package, click the witness path's nodes in the graph up to the asset the level
+    API names as the package's origin; every page's badges equal the API's levels."""
+    package = _levels(server, PKG)
+    origin = package["origin"]
+    assert origin and origin != package["asset"]  # the package's level is inherited
+    into = {hop["target"]: hop["source"] for hop in package["witness"]}
+    page.goto(f"/ui/assets/{PKG}")
+    visited = []
+    for _ in range(len(into) + 1):
+        page.graph_ready()
+        iri = page.page.locator("[data-testid=asset-id]").get_attribute("data-iri")
+        visited.append(iri)
+        api = _levels(server, iri.rsplit("/", 1)[-1])
+        for kind in ("assessed", "inherited", "effective"):
+            rank = page.page.locator(f"[data-testid=badge-{kind}]").get_attribute("data-rank")
+            assert (int(rank) if rank else None) == api[kind], (iri, kind)
+        if iri == origin:
+            break
+        x, y = page.page.evaluate(
+            "iri => { const p = window.medgradeGraph.getElementById(iri).renderedPosition(); return [p.x, p.y]; }",
+            into[iri],
+        )
+        box = page.page.locator("#lineage").bounding_box()
+        with page.page.expect_navigation():
+            page.page.mouse.click(box["x"] + x, box["y"] + y)
+    page.shot("lineage-origin")
+    assert visited[-1] == origin and len(visited) == len(into) + 1
+    assert page.problems == []
+
+
+def test_a_saved_sparql_query_runs_and_shows_rows(page: Watched) -> None:
+    page.goto("/ui/sparql")
+    page.page.wait_for_selector(".yasqe .CodeMirror")
+    links = page.page.locator("[data-testid=saved-queries] a")
+    assert links.count() >= 12
+    links.nth(0).click()
+    page.page.wait_for_selector(".yasr table tbody tr td", timeout=30_000)
+    text = page.page.locator(".yasr table tbody").inner_text()
+    assert "一般数据" in text  # the level labels the query returns
+    page.shot("sparql-result")
+    assert page.problems == []
+
+
+def test_a_lineage_of_ten_thousand_nodes_stays_usable(page: Watched) -> None:
+    page.goto(f"/ui/assets/{HUB}")
+    page.graph_ready()
+    graph = page.page.locator("[data-testid=lineage-graph]")
+    assert graph.get_attribute("data-nodes") == str(FAN_OUT + 1)
+    shown = page.page.evaluate("window.medgradeGraph.nodes().length")
+    assert shown < 200  # one page of the 10,000 products and a "+N" node
+    more = page.page.evaluate(
+        "(() => { const n = window.medgradeGraph.nodes('[more = 1]')[0]; const p = n.renderedPosition();"
+        " return [p.x, p.y, n.data('label')]; })()"
+    )
+    assert more[2].startswith("+")
+    box = graph.bounding_box()
+    page.page.mouse.click(box["x"] + more[0], box["y"] + more[1])
+    page.page.wait_for_function(f"window.medgradeGraph.nodes().length > {shown}")
+    page.shot("lineage-10000")
+    assert page.problems == []
+
+
+def test_language_toggle_is_remembered(page: Watched) -> None:
+    page.goto("/ui/")
+    assert page.page.locator("[data-nav=dashboard]").inner_text() == "仪表盘"
+    page.page.click("#lang-toggle")
+    page.page.wait_for_load_state("networkidle")
+    assert page.page.locator("[data-nav=dashboard]").inner_text() == "Dashboard"
+    page.goto("/ui/assets")
+    assert page.page.locator("[data-nav=assets]").inner_text() == "Assets"
+
+
+def test_transfer_form(page: Watched) -> None:
+    page.goto("/ui/transfer")
+    page.page.fill("input[name=asset]", PKG)
+    page.page.select_option("select[name=destination]", "mfr-global")
+    page.page.click("[data-testid=transfer-form] button[type=submit]")
+    page.page.wait_for_selector("[data-testid=verdict]")
+    assert page.page.locator("[data-testid=verdict]").get_attribute("data-allowed") == "false"
+    assert page.page.locator("[data-testid=missing-measures] li").count() >= 1
+    page.page.select_option("select[name=destination]", "nhic")
+    page.page.click("[data-testid=transfer-form] button[type=submit]")
+    page.page.wait_for_selector("[data-testid=verdict][data-allowed=true]")
+    assert page.problems == []
+
+
+# --- without a browser ---------------------------------------------------------------------------
+def test_unknown_asset_page_is_404_in_both_languages() -> None:
+    svc = Service(Settings(store="memory:"))
+    svc.initialize(demo=True)
+    with TestClient(create_app(service=svc)) as client:
+        r = client.get("/ui/assets/no-such-asset")
+        assert r.status_code == 404 and "未找到资产" in r.text
+        r = client.get("/ui/assets/no-such-asset?lang=en")
+        assert r.status_code == 404 and "Asset not found" in r.text
+        r = client.get("/ui/assets?category=no-such-category")
+        assert r.status_code == 200 and "no-such-category" in r.text  # the error is on the page
+    svc.close()
+
+
+def test_pages_need_a_key_when_reads_do(tmp_path: Path) -> None:
+    keys = tmp_path / "keys.toml"
+    token = apikeys.create(keys, "ward", "reader")
+    svc = Service(Settings(store="memory:", api_keys=keys, read_requires_key=True))
+    svc.initialize(demo=True)
+    with TestClient(create_app(service=svc)) as client:
+        r = client.get("/ui/assets", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/ui/login"
+        r = client.post(
+            "/ui/login", content="token=wrong", headers={"content-type": "application/x-www-form-urlencoded"}
+        )
+        assert r.status_code == 401 and "API" in r.text and "medgrade_token" not in r.headers.get("set-cookie", "")
+        r = client.post(
+            "/ui/login",
+            content=urlencode({"token": token}),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303 and "httponly" in r.headers["set-cookie"].lower()
+        assert client.get("/ui/assets").status_code == 200  # the cookie now opens the pages
+    svc.close()

@@ -128,18 +128,21 @@ def dashboard(request: Request, _: Reader) -> HTMLResponse:
     svc = service(request)
     onto = svc.ontology
     inv, inf = sparql_term(Graphs.INVENTORY), sparql_term(Graphs.INFERRED)
-    rows = _rows(
+    rows = _rows(  # aggregated in the store: one row per (category, level), not per asset
         svc,
-        f"""SELECT ?a ?cat ?eff ?own WHERE {{ GRAPH {inv} {{ ?a a mg:DataAsset . OPTIONAL {{ ?a mg:hasCategory ?cat }}
-        OPTIONAL {{ ?a mg:assessedLevel ?own }} }} OPTIONAL {{ GRAPH {inf} {{ ?a mg:effectiveLevel ?eff }} }} }}""",
+        f"""SELECT ?cat ?lv (COUNT(?a) AS ?n) WHERE {{ GRAPH {inv} {{ ?a a mg:DataAsset .
+        OPTIONAL {{ ?a mg:hasCategory ?cat }} OPTIONAL {{ ?a mg:assessedLevel ?own }} }}
+        OPTIONAL {{ GRAPH {inf} {{ ?a mg:effectiveLevel ?eff }} }} BIND(COALESCE(?eff, ?own) AS ?lv) }}
+        GROUP BY ?cat ?lv""",
     )
     by_level: dict[str, int] = {}
     by_category: dict[str, int] = {}
-    for _a, cat, eff, own in rows:
-        lv = onto.levels.get(eff or own or "")
-        by_level[lv.iri if lv else ""] = by_level.get(lv.iri if lv else "", 0) + 1
+    for cat, lv_iri, count in rows:
+        n = int(count)
+        lv = onto.levels.get(lv_iri or "")
+        by_level[lv.iri if lv else ""] = by_level.get(lv.iri if lv else "", 0) + n
         top = _top_category(onto, cat)
-        by_category[top.iri if top else ""] = by_category.get(top.iri if top else "", 0) + 1
+        by_category[top.iri if top else ""] = by_category.get(top.iri if top else "", 0) + n
     levels = [(lv, by_level.get(lv.iri, 0)) for lv in onto.ordered_levels()]
     unlevelled = by_level.get("", 0)
     categories = sorted(
@@ -160,7 +163,7 @@ def dashboard(request: Request, _: Reader) -> HTMLResponse:
     return render(
         request,
         "dashboard.html",
-        total=len(rows),
+        total=sum(by_level.values()),
         levels=levels,
         unlevelled=unlevelled,
         max_level=max([n for _, n in levels] + [1]),

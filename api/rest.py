@@ -238,3 +238,36 @@ class ClassifyRequest(BaseModel):
 def classify(body: ClassifyRequest, request: Request, _: Reader) -> dict[str, Any]:
     items = [e if isinstance(e, str) else (e.name, e.description) for e in body.elements]
     return {"suggestions": service(request).classify(items)}
+
+
+@router.get(
+    "/admin/backup",
+    summary="备份整个存储（管理员，一致快照）/ back up the whole store (admin, a consistent snapshot)",
+    response_class=Response,
+    responses={200: {"content": {"application/n-quads": {}}}},
+)
+def admin_backup(request: Request, who: Annotated[Caller, Depends(require("admin"))]) -> Response:
+    from starlette.background import BackgroundTask
+    from starlette.responses import FileResponse
+
+    from kg.backup import dump_snapshot, header
+
+    svc = service(request)
+    if not hasattr(svc.store, "native"):
+        from kg.errors import InputError
+
+        raise InputError(
+            "this server's store is a remote SPARQL store: back it up with the triple store's own tools",
+            "本服务的存储为远程 SPARQL 存储：请用该三元组存储自带的工具备份",
+        )
+    fd, name = tempfile.mkstemp(prefix="medgrade-backup-", suffix=".nq")
+    with open(fd, "wb") as out:
+        out.write(header(svc.store.descriptor))
+        count = dump_snapshot(svc.store, out)
+    return FileResponse(
+        name,
+        media_type="application/n-quads",
+        filename="medgrade-backup.nq",
+        headers={"X-Medgrade-Quads": str(count)},
+        background=BackgroundTask(Path(name).unlink, missing_ok=True),
+    )

@@ -602,6 +602,55 @@ def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
         raise InputError(f"{path}: write .xlsx or .csv", f"{path}：请写出 .xlsx 或 .csv 文件")
 
 
+@app.command("backup")
+def backup_command(
+    ctx: typer.Context,
+    target: Annotated[Path, typer.Argument(help="备份文件 (.nq 或 .nq.gz) / backup file (.nq or .nq.gz)")],
+    server: Annotated[
+        str | None,
+        typer.Option(
+            "--server",
+            help="从运行中的服务备份（admin 密钥取自 $MEDGRADE_TOKEN）/ back up a running server "
+            "(admin key from $MEDGRADE_TOKEN)",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+) -> None:
+    """备份整个存储为一致快照（服务运行时用 --server）/ back up the whole store as a consistent snapshot (--server while serving)."""
+    import os
+
+    from kg.backup import backup, backup_from_server
+
+    if server:
+        report = backup_from_server(server, os.environ.get("MEDGRADE_TOKEN"), target)
+    else:
+        report = backup(settings_for(ctx).store, target)
+    if as_json:
+        emit_json({"path": str(report.path), "quads": report.quads, "bytes": report.bytes})
+    else:
+        console.print(
+            f"已备份 / backed up: {report.quads:,} quads → {report.path} ({report.bytes:,} bytes)", highlight=False
+        )
+
+
+@app.command("restore")
+def restore_command(
+    ctx: typer.Context,
+    source: Annotated[Path, typer.Argument(help="备份文件 (.nq 或 .nq.gz) / backup file (.nq or .nq.gz)")],
+    yes: Annotated[bool, typer.Option("--yes", help="不再确认 / do not ask")] = False,
+) -> None:
+    """用备份替换存储的全部内容（须先停止服务）/ replace the whole store with a backup (stop the server first)."""
+    from kg.backup import restore
+
+    store = settings_for(ctx).store
+    if not yes and not typer.confirm(
+        f"用 {source} 替换 {store} 的全部内容？/ replace everything in {store} with {source}?"
+    ):
+        raise typer.Exit(1)
+    count = restore(store, source)
+    console.print(f"已恢复 / restored: {count:,} quads → {store}", highlight=False)
+
+
 @app.command("check-transfer")
 def check_transfer_command(
     ctx: typer.Context,

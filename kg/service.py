@@ -140,6 +140,8 @@ class Service:
         return [s.to_dict() for s in self.classifier.classify_many(items)]
 
     def close(self) -> None:
+        self._validator = None  # it holds a view of the store: drop it so the store's lock goes too
+        self._lineage = None
         self.store.close()
 
     # --- init ----------------------------------------------------------------------------------

@@ -209,3 +209,7 @@ class OxigraphStore:
     def close(self) -> None:
         self.flush()
         del self._store
+        if self.path is not None:  # views elsewhere may sit in reference cycles: free the lock now
+            import gc
+
+            gc.collect()

@@ -73,6 +73,8 @@ def create_app(
     settings = settings or (service.settings if service else Settings())
     owned = service is None
     service = service or Service(settings, ontology=ontology)
+    for line in service.recover():  # what an interrupted process left: undone or finished first
+        log.warning("recovery: %s", line)
     workers = QueryWorkers(service.store, settings.query_workers, settings.query_snapshot_quads)
 
     @asynccontextmanager

@@ -57,6 +57,8 @@ async def post_lineage(request: Request, who: Annotated[Caller, Depends(require(
         json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"the body is not JSON: {exc}", f"请求体不是 JSON：{exc}") from exc
+    except RecursionError as exc:
+        raise InputError("the JSON body is nested too deeply", "请求体 JSON 嵌套过深") from exc
 
     def write() -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as tmp:

@@ -19,7 +19,7 @@ from rdflib.namespace import RDF, Namespace
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Caller, caller
-from kg.errors import InputError, QueryError
+from kg.errors import InputError, QueryError, TooLargeError
 from kg.namespaces import MG
 from kg.sparql_endpoint import Dataset, Limits, NotAcceptable, negotiate, query, update
 from kg.stewardship import governance_record
@@ -72,6 +72,12 @@ def _iris(fields: dict[str, list[str]], name: str) -> tuple[str, ...]:
 
 async def _request_fields(request: Request) -> dict[str, list[str]]:
     """Protocol fields from the URL and, for POST, from the body (form or direct)."""
+    limit = request.app.state.settings.max_body_bytes
+    if len(request.url.query) > limit:
+        raise TooLargeError(
+            f"the query string is longer than {limit:,} bytes (MEDGRADE_MAX_BODY_BYTES): POST long requests",
+            f"查询字符串超过 {limit:,} 字节（MEDGRADE_MAX_BODY_BYTES）：长请求请用 POST",
+        )
     fields = _fields(list(request.query_params.multi_items()))
     if request.method != "POST":
         if "update" in fields:
@@ -160,7 +166,10 @@ def _update(request: Request, text: str, using: Dataset, who: Caller) -> None:
     body = text.rstrip()
     while body.endswith(";"):
         body = body[:-1].rstrip()
-    combined = f"{body}\n;\n{Changeset(Graphs.AUDIT, extra=quads).update_request()}"
+    from kg.service import PENDING_QUAD
+
+    # the update, its audit record and the pending-levels marker: one transaction
+    combined = f"{body}\n;\n{Changeset(Graphs.AUDIT, extra=[*quads, PENDING_QUAD]).update_request()}"
     with state.write_lock:
         update(service.store, combined, using)
         service.after_external_change()

@@ -78,7 +78,16 @@ def settings_for(ctx: typer.Context) -> Settings:
 
 
 def service_for(ctx: typer.Context) -> Service:
-    return Service(settings_for(ctx))
+    """The service on the configured store, after finishing or undoing what an interrupted
+    process left (see :meth:`Service.recover`)."""
+    svc = Service(settings_for(ctx))
+    try:
+        for line in svc.recover():
+            err_console.print(f"恢复 / recovery: {line}", highlight=False)
+    except Exception:
+        svc.close()
+        raise
+    return svc
 
 
 def _progress(label: str) -> Progress:

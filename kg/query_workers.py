@@ -6,7 +6,10 @@ store (RocksDB opened read-only next to the server's writable handle; it sees ev
 write as of its opening) and answers one query at a time. The server waits for the answer until
 the time limit, and past it kills the worker and starts another: the CPU and the memory are
 freed at once. A view is reopened when the store has been written since it was opened (the
-store counts its writes). Each worker also keeps an in-memory copy of a store up to
+store counts its writes). RocksDB read-only views of a store another process writes are not
+protected from its compactions: a file the view needs may be gone (an I/O or "Corruption"
+error). The worker then reopens its view and runs the query again, a few times; SST files are
+immutable, so a view either reads a consistent version or fails, and a failure is retried. Each worker also keeps an in-memory copy of a store up to
 ``MEDGRADE_QUERY_SNAPSHOT_QUADS`` quads, rebuilt in the background after a write and used only
 while current. Workers start lazily, with the "spawn" method (never fork a process holding
 RocksDB).
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import threading
+import time
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -25,6 +29,12 @@ from kg.sparql_results import LimitExceeded, time_limit
 from kg.store import Store
 
 GRACE = 2.0  # seconds past the limit before the worker is killed (it stops itself between solutions)
+RETRIES = 5  # reopen the read-only view when the writer compacted a file away under it
+
+
+def _vanished(exc: BaseException) -> bool:
+    text = str(exc)
+    return "No such file" in text or "Corruption" in text or "IO error" in text
 
 
 class _Snapshot:
@@ -81,13 +91,21 @@ def _serve(path: str, conn: Connection, snapshot_limit: int) -> None:  # runs in
             return
         generation, text, dataset, media, limits = job
         try:
-            if view is None or generation != seen:
-                view, seen = ox.Store.read_only(path), generation
-            store = snapshot.current(generation)
-            if store is None:
-                snapshot.refresh(view, generation)
-                store = view
-            conn.send(("ok", execute(store, text, dataset, media, limits)))
+            for attempt in range(RETRIES + 1):
+                try:
+                    if view is None or generation != seen:
+                        view, seen = ox.Store.read_only(path), generation
+                    store = snapshot.current(generation)
+                    if store is None:
+                        snapshot.refresh(view, generation)
+                        store = view
+                    conn.send(("ok", execute(store, text, dataset, media, limits)))
+                    break
+                except (QueryError, OSError, RuntimeError) as exc:
+                    if attempt == RETRIES or not _vanished(exc):
+                        raise
+                    view = None  # compacted away under the view: reopen and run again
+                    time.sleep(0.01 * (attempt + 1))
         except MedgradeError as exc:
             conn.send(("error", type(exc).__name__, exc.message_en, exc.message_zh))
         except Exception as exc:  # anything else goes back to the server as a query error

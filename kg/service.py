@@ -42,6 +42,11 @@ Progress = Callable[[int], None]
 _ONTOLOGY_PREFIXES = (str(MG), "https://w3id.org/medgrade/def")
 _RDF_TYPE = str(RDF.type)
 BULK_THRESHOLD = 200_000  # triples; above this an import into an empty inventory is bulk-loaded
+IMPORT_JOURNAL = URIRef("https://w3id.org/medgrade/graph/inventory#bulk-import")
+# Written in the same transaction as an inventory change, removed once derived levels follow it:
+# found by the next process, it means a process died in between (see Service.recover).
+PENDING = URIRef("https://w3id.org/medgrade/graph/inferred#pending")
+PENDING_QUAD = (PENDING, DCTERMS.description, Literal("derived levels being recomputed / 派生级别重算中"), Graphs.META)
 _CHUNK = 2_000
 
 
@@ -118,6 +123,7 @@ class Service:
         self._validator: Validator | None = None
         self._lineage: Lineage | None = None
         self._classifier: Classifier | None = None
+        self._pending = False  # this process set the pending-levels marker
 
     @property
     def ontology(self) -> Ontology:
@@ -373,12 +379,13 @@ class Service:
         report = ImportReport(
             files=[p.name for p in paths], added={"asset": assets, "resource": len(subjects) - assets}
         )
+        self._journal_import(report.files)
         for path in paths:
             self.store.bulk_load(path, "nq" if path.suffix.lower() == ".nq" else "nt", Graphs.INVENTORY)
         report.bulk = True
         report.triples = self.store.count(Graphs.INVENTORY)
         plan = ImportPlan(files=report.files)
-        report.record = str(self._audit(plan, report, [], why, actor))
+        report.record = str(self._audit(plan, report, [], why, actor, close_journal=True))
         if propagate:
             report.propagation = self.propagate()
         self.store.flush()
@@ -425,10 +432,13 @@ class Service:
                 changes.subjects.add(record.root)
                 changes.triples += record.triples
         if changes.subjects or changes.triples:
+            changes.extra.append(PENDING_QUAD)
+            self._pending = True
             self.store.apply(changes)
             report.triples = len(changes.triples)
 
     def _bulk(self, records: list[Record], report: ImportReport) -> None:
+        self._journal_import(sorted({r.where.split(",")[0] for r in records if getattr(r, "where", None)}))
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "import.nt"
             with path.open("w", encoding="utf-8") as out:
@@ -439,8 +449,49 @@ class Service:
             self.store.bulk_load(path, "nt", Graphs.INVENTORY)
         report.bulk = True
 
+    def _journal_import(self, files: list[str]) -> None:
+        """Bulk loads are not transactions: a journal entry says one is under way until the
+        import's audit record is written with it removed (see :meth:`recover`)."""
+        self.store.apply(
+            Changeset(
+                Graphs.META,
+                subjects={IMPORT_JOURNAL},
+                triples=[(IMPORT_JOURNAL, DCTERMS.description, Literal(f"bulk import of {', '.join(files)}"))],
+            )
+        )
+        self.store.flush()
+
+    def recover(self) -> list[str]:
+        """Finish or undo what an interrupted process left, before anything is read: a bulk
+        import (into what was an empty inventory) is rolled back, an interrupted rewrite of the
+        inferred graph is completed. Returns what was done."""
+        from kg.propagation import journal_open
+
+        done: list[str] = []
+        meta = sparql_term(Graphs.META)
+        if self.store.ask(f"ASK {{ GRAPH {meta} {{ {sparql_term(IMPORT_JOURNAL)} ?p ?o }} }}"):
+            self.store.drop_graph(Graphs.INVENTORY)  # it was empty before the bulk load
+            self.store.drop_graph(Graphs.INFERRED)
+            self.store.apply(Changeset(Graphs.META, subjects={IMPORT_JOURNAL}))
+            self._lineage = None
+            done.append("interrupted bulk import rolled back / 回滚了中断的批量导入")
+        pending = self.store.ask(f"ASK {{ GRAPH {meta} {{ {sparql_term(PENDING)} ?p ?o }} }}")
+        if journal_open(self.store) or done or pending:
+            self._lineage = None
+            self.propagate()
+            done.append("inferred graph rewritten / 重写了推理图")
+        if done:
+            self.store.flush()
+        return done
+
     def _audit(
-        self, plan: ImportPlan, report: ImportReport, records: Iterable[Record], why: str, actor: str | None = None
+        self,
+        plan: ImportPlan,
+        report: ImportReport,
+        records: Iterable[Record],
+        why: str,
+        actor: str | None = None,
+        close_journal: bool = False,
     ) -> URIRef:
         rec = self.ids.record()
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -466,7 +517,12 @@ class Service:
         if not report.bulk:
             changed = {r.root for r in records if r.kind in ("asset", "resource")}
             quads += [(rec, MG.concerns, root, Graphs.AUDIT) for root in sorted(changed)]
-        self.store.apply(Changeset(Graphs.AUDIT, extra=quads))
+        # the audit record and the end of a bulk import's journal entry: one transaction
+        closing = {IMPORT_JOURNAL} if (close_journal or report.bulk) else set()
+        if closing:  # the bulk-loaded inventory is complete; its derived levels are not yet
+            quads.append(PENDING_QUAD)
+            self._pending = True
+        self.store.apply(Changeset(Graphs.META, subjects=closing, extra=quads))
         return rec
 
     def after_external_change(self) -> PropagationReport:
@@ -490,7 +546,9 @@ class Service:
     ) -> PropagationReport:
         """Propagate one steward's change incrementally: only what derives from it is
         recomputed and the inferred triples that changed are written."""
-        return self.lineage_state().change(set_levels or {}, add, remove, write=True)[1]
+        report = self.lineage_state().change(set_levels or {}, add, remove, write=True)[1]
+        self._clear_pending()
+        return report
 
     def _approved(self, derivations: list[Derivation]) -> bool:
         """Whether any activity of ``derivations`` carries an approval (its cap then needs the
@@ -552,7 +610,10 @@ class Service:
         """Propagate levels through the whole inventory's lineage into the inferred graph."""
         self.ensure_initialized()
         self._lineage = None  # incremental changes start again from what this run reads
-        return propagate(self.store, self.ontology)
+        report = propagate(self.store, self.ontology)
+        self._pending = True  # a full run brings everything up to date: clear any marker
+        self._clear_pending()
+        return report
 
     def assets(self, **filters: Any) -> dict[str, Any]:
         """Assets filtered and paged (see :func:`kg.answers.asset_list`)."""
@@ -626,8 +687,20 @@ class Service:
         validator = self.validator()
         changed = set(changed)
         before = validator.affected(changed, derivations)
+        changes.extra.append(PENDING_QUAD)  # cleared when the levels follow (lineage_change, propagate)
         self.store.apply(changes)
+        self._pending = True
         return validator.validate(changed, before=before, derivations=derivations)
+
+    def mark_pending(self) -> str:
+        """The SPARQL Update operation that sets the marker, for writes made as SPARQL."""
+        s, p, o, g = PENDING_QUAD
+        return f"INSERT DATA {{ GRAPH {sparql_term(g)} {{ {sparql_term(s)} {sparql_term(p)} {sparql_term(o)} }} }}"
+
+    def _clear_pending(self) -> None:
+        if self._pending:
+            self.store.apply(Changeset(Graphs.META, subjects={PENDING}))
+            self._pending = False
 
     # --- status --------------------------------------------------------------------------------
     def status(self) -> dict[str, object]:

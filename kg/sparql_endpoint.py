@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import pyoxigraph as ox
 
 from kg.errors import InputError, QueryError, StoreError
-from kg.sparql_guard import TOKEN, check, keywords
+from kg.sparql_guard import TOKEN, check, check_dataset, dataset_iris, keywords
 from kg.sparql_results import SELECT_TYPES, guarded, time_limit, write_boolean, write_select
 from kg.store import Store
 
@@ -128,6 +128,7 @@ def query(
     """Run a query; the answer in the preferred acceptable format. With ``workers`` (embedded
     store on disk) the query runs in a worker process that is killed at the time limit."""
     check(text)
+    _check_graphs(store, [*dataset_iris(text), *dataset.default_graphs, *dataset.named_graphs])
     form = query_form(text)
     offers = list(SELECT_TYPES) if form in ("SELECT", "ASK") else list(GRAPH_TYPES)
     media = negotiate(accept, offers)
@@ -143,6 +144,11 @@ def query(
     else:
         return _relay(store, text, dataset, media, limits)
     return Answer(body, media if media != "text/plain" else "application/n-triples")
+
+
+def _check_graphs(store: Store, iris: list[str]) -> None:
+    if iris:
+        check_dataset(iris, {str(g) for g in store.graphs()})
 
 
 def execute(native: ox.Store, text: str, dataset: Dataset, media: str, limits: Limits) -> bytes:
@@ -178,6 +184,7 @@ def update(store: Store, text: str, using: Dataset = Dataset()) -> None:
     """Run an update (one transaction). ``using`` (``using-graph-uri``/``using-named-graph-uri``)
     becomes ``USING``/``USING NAMED`` of every operation with a WHERE clause."""
     check(text)
+    _check_graphs(store, [*dataset_iris(text), *using.default_graphs, *using.named_graphs])
     if using.default_graphs or using.named_graphs:
         text = with_using(text, using)
     store.update(text)

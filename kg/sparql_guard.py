@@ -8,8 +8,10 @@ lets ``\\uXXXX`` escapes stand anywhere in a request (they are decoded before pa
 text is checked both as written and with the escapes decoded; a request refused by either
 reading is refused.
 
-``FROM``/``FROM NAMED``/``USING``/``WITH`` and the protocol's ``default-graph-uri`` name graphs
-*in the store*: the engines used here never dereference them, so they are allowed.
+``FROM``/``FROM NAMED``/``USING``/``USING NAMED`` and the protocol's graph parameters name
+graphs *in the store*: the engines used here never dereference them, but an IRI there that is
+not a graph of this store (``FROM <http://intranet/…>``, ``FROM <file:///etc/passwd>``) can only
+be a mistake or a probe, so it is refused by name (:func:`check_dataset`).
 """
 
 from __future__ import annotations
@@ -74,3 +76,43 @@ def check(text: str) -> None:
     for word, (en, zh) in REFUSED.items():
         if word in words:
             raise QueryError(en, zh)
+
+
+def dataset_iris(text: str) -> list[str]:
+    """The IRIs a request's ``FROM``/``FROM NAMED``/``USING``/``USING NAMED`` clauses name
+    (prefixed names expanded with the request's ``PREFIX`` declarations)."""
+    prefixes: dict[str, str] = {}
+    tokens = [
+        (m.lastgroup, m.group(0)) for m in TOKEN.finditer(_decode(text)) if m.lastgroup not in ("space", "comment")
+    ]
+    out: list[str] = []
+    for i, (kind, value) in enumerate(tokens):
+        upper = value.upper() if kind == "word" else ""
+        if upper == "PREFIX" and i + 2 < len(tokens) and tokens[i + 2][0] == "iri":
+            prefixes[tokens[i + 1][1].rstrip(":")] = tokens[i + 2][1][1:-1]
+        if upper not in ("FROM", "USING"):
+            continue
+        j = i + 1
+        if j < len(tokens) and tokens[j][0] == "word" and tokens[j][1].upper() == "NAMED":
+            j += 1
+        if j >= len(tokens):
+            continue
+        kind2, ref = tokens[j]
+        if kind2 == "iri":
+            out.append(ref[1:-1])
+        elif kind2 == "word" and ":" in ref:
+            prefix, _, local = ref.partition(":")
+            out.append(prefixes.get(prefix, ref + " (unknown prefix)") + local if prefix in prefixes else ref)
+    return out
+
+
+def check_dataset(iris: list[str], known: set[str]) -> None:
+    """Refuse graph names that are not graphs of this store."""
+    unknown = [iri for iri in iris if iri not in known]
+    if unknown:
+        shown = ", ".join(f"<{i}>" for i in unknown[:3])
+        raise QueryError(
+            f"{shown} names no graph of this store: FROM, USING and the graph parameters select graphs "
+            "held here (medgrade never fetches data from elsewhere)",
+            f"{shown} 不是本存储中的图：FROM、USING 与图参数只能选择本存储中的图（medgrade 从不从别处获取数据）",
+        )

@@ -27,7 +27,7 @@ INV = sparql_term(Graphs.INVENTORY)
 
 
 def _now() -> Literal:
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    now = dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")  # microseconds: writes stay ordered
     return Literal(now, datatype=XSD.dateTime)
 
 

@@ -189,10 +189,11 @@ def test_saved_governance_queries_run_on_the_demo(onto) -> None:
     from kg.settings import Settings
 
     svc = Service(Settings(store="memory:"), ontology=onto)
-    svc.initialize(demo=True)
+    svc.initialize(demo=True)  # imports, propagates and validates: the audit and validation graphs are filled
     try:
         queries = saved_queries()
-        assert len(queries) >= 5 and all(q.title_zh and q.title_en != q.name for q in queries)
+        assert len(queries) >= 12 and all(q.title_zh and q.title_en != q.name for q in queries)
+        assert len({q.title_zh for q in queries}) == len({q.title_en for q in queries}) == len(queries)
         for q in queries:
             rows = json.loads(query(svc.store, q.text).body)["results"]["bindings"]
             assert rows, f"{q.name} returns nothing on the demo hospital"

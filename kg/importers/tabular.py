@@ -143,10 +143,46 @@ def read_csv(path: Path, problems: list[Problem]) -> list[Sheet]:
     return [sheet] if sheet else []
 
 
+MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024  # bytes of XML inside one workbook
+MAX_XLSX_RATIO = 200  # uncompressed / compressed size of one member beyond which it is a bomb
+MAX_COLUMNS = 200
+
+
+def _zip_problem(path: Path) -> Problem | None:
+    """A zip bomb or a member claiming absurd sizes, found from the zip directory alone."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        return Problem(f"not a readable .xlsx workbook ({exc})", f"不是可读取的 .xlsx 工作簿（{exc}）", where=path.name)
+    total = sum(i.file_size for i in infos)
+    if total > MAX_XLSX_UNCOMPRESSED:
+        return Problem(
+            f"the workbook unpacks to {total:,} bytes, more than the limit {MAX_XLSX_UNCOMPRESSED:,}",
+            f"工作簿解压后为 {total:,} 字节，超过上限 {MAX_XLSX_UNCOMPRESSED:,}",
+            where=path.name,
+        )
+    for i in infos:
+        if i.file_size > 10 * 1024 * 1024 and i.file_size > MAX_XLSX_RATIO * max(i.compress_size, 1):
+            return Problem(
+                f"member {i.filename} expands {i.file_size // max(i.compress_size, 1):,} times: refused as a zip bomb",
+                f"成员 {i.filename} 解压后膨胀 {i.file_size // max(i.compress_size, 1):,} 倍，按压缩炸弹拒绝",
+                where=path.name,
+            )
+    return None
+
+
 def read_xlsx(path: Path, problems: list[Problem], max_rows: int = 2_000_000) -> list[Sheet]:
+    """The sheets of a workbook. openpyxl reads its XML through defusedxml (installed with
+    medgrade): entity declarations (XXE, "billion laughs") are refused, as are zip bombs and
+    sheets over the row or column limits, each as a problem with the file and sheet."""
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
+    bomb = _zip_problem(path)
+    if bomb is not None:
+        problems.append(bomb)
+        return []
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
@@ -154,9 +190,27 @@ def read_xlsx(path: Path, problems: list[Problem], max_rows: int = 2_000_000) ->
             Problem(f"not a readable .xlsx workbook ({exc})", f"不是可读取的 .xlsx 工作簿（{exc}）", where=path.name)
         )
         return []
-    sheets = []
+    except Exception as exc:  # defusedxml's refusals (DTDForbidden, EntitiesForbidden, ...) and XML errors
+        problems.append(
+            Problem(
+                f"refused .xlsx workbook: {type(exc).__name__}: {exc}",
+                f"拒绝该 .xlsx 工作簿：{type(exc).__name__}：{exc}",
+                where=path.name,
+            )
+        )
+        return []
+    sheets: list[Sheet] = []
     try:
         for ws in workbook.worksheets:
+            if ws.max_column is not None and ws.max_column > MAX_COLUMNS:
+                problems.append(
+                    Problem(
+                        f"sheet has {ws.max_column} columns, more than the limit {MAX_COLUMNS}",
+                        f"工作表有 {ws.max_column} 列，超过上限 {MAX_COLUMNS}",
+                        where=f"{path.name}, sheet {ws.title}",
+                    )
+                )
+                continue
             if ws.max_row is not None and ws.max_row > max_rows:
                 problems.append(
                     Problem(
@@ -167,9 +221,25 @@ def read_xlsx(path: Path, problems: list[Problem], max_rows: int = 2_000_000) ->
                 )
                 continue
             rows = ((i, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True), start=1))
-            sheet = _sheet(path.name, ws.title, rows, problems, strict=False)  # other sheets may be notes
+            try:
+                sheet = _sheet(path.name, ws.title, rows, problems, strict=False)  # other sheets may be notes
+            except Exception as exc:  # the sheet's XML is parsed here, lazily: refusals surface now
+                problems.append(
+                    Problem(
+                        f"refused sheet: {type(exc).__name__}: {exc}",
+                        f"拒绝该工作表：{type(exc).__name__}：{exc}",
+                        where=f"{path.name}, sheet {ws.title}",
+                    )
+                )
+                continue
             if sheet:
                 sheets.append(sheet)
+    except Exception as exc:  # worksheets are listed lazily too
+        problems.append(
+            Problem(
+                f"refused .xlsx workbook: {type(exc).__name__}: {exc}", f"拒绝该 .xlsx 工作簿：{exc}", where=path.name
+            )
+        )
     finally:
         workbook.close()
     if not sheets and not problems:

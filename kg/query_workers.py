@@ -30,6 +30,7 @@ from kg.store import Store
 
 GRACE = 2.0  # seconds past the limit before the worker is killed (it stops itself between solutions)
 RETRIES = 5  # reopen the read-only view when the writer compacted a file away under it
+FLUSH_EVERY = 1.0  # seconds: a read-only view replays the write-ahead log, so keep it short
 
 
 def _vanished(exc: BaseException) -> bool:
@@ -140,6 +141,7 @@ class QueryWorkers:
         self._lock = threading.Lock()
         self.killed = 0  # workers killed at the time limit (for status and tests)
         self.snapshot_limit = snapshot_limit  # quads: stores up to this size are also copied into memory
+        self._flushed, self._flushed_at = -1, 0.0  # the generation last flushed for the views, and when
 
     def serves(self, store: Store) -> bool:
         return self.store is not None and store is self.store
@@ -152,6 +154,7 @@ class QueryWorkers:
             if worker is None or not worker.process.is_alive():
                 worker = _Worker(self.path, self.snapshot_limit)
             generation = getattr(store, "generation", 0)
+            self._flush(store, generation)
             try:
                 worker.conn.send((generation, text, dataset, media, limits))
                 ready = worker.conn.poll(limits.timeout + GRACE)
@@ -169,6 +172,17 @@ class QueryWorkers:
             return bytes(reply[1])
         _, kind, en, zh = reply
         raise (LimitExceeded if kind == "LimitExceeded" else QueryError)(en, zh)
+
+    def _flush(self, store: Store, generation: int) -> None:
+        """Flush the writer's memtable (at most every :data:`FLUSH_EVERY` seconds) when it has
+        been written since: opening a read-only view replays the write-ahead log, which under a
+        steady stream of writes would otherwise grow without end and slow every reopen."""
+        now = time.monotonic()
+        with self._lock:
+            if generation == self._flushed or now - self._flushed_at < FLUSH_EVERY:
+                return
+            self._flushed, self._flushed_at = generation, now
+        store.flush()
 
     def close(self) -> None:
         with self._lock:

@@ -11,24 +11,22 @@ fan-out, then times, as medians of --runs: the lineage API answer for the whole 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
 import httpx
-import uvicorn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from api import create_app  # noqa: E402
 from kg.service import Service  # noqa: E402
 from kg.settings import Settings  # noqa: E402
-from tests.servers import free_port, wait_until_up  # noqa: E402
+from tests.servers import api_in_thread  # noqa: E402
 from tests.test_web import HUB, _big_lineage  # noqa: E402
 
 
@@ -44,14 +42,8 @@ def main() -> None:
         svc = Service(Settings(store=f"oxigraph:{tmp}/store"))
         svc.initialize(demo=True)
         svc.import_files([_big_lineage(Path(tmp) / "big.nt")])
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(service=svc), host="127.0.0.1", port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        base = f"http://127.0.0.1:{port}"
-        wait_until_up(f"{base}/health")
+        served = contextlib.ExitStack()
+        base = served.enter_context(api_in_thread(svc))
         timings: dict[str, list[float]] = {"lineage API": [], "asset page HTML": [], "browser until drawn": []}
         for _ in range(args.runs):
             t0 = time.perf_counter()
@@ -75,8 +67,7 @@ def main() -> None:
                     timings["browser until drawn"].append(time.perf_counter() - t0)
                     page.close()
                 browser.close()
-        server.should_exit = True
-        thread.join(10)
+        served.close()
         svc.close()
     print(f"lineage of {args.fan_out + 1:,} nodes (medians of {args.runs}):")
     for name, values in timings.items():

@@ -65,3 +65,28 @@ def oxigraph_server(location: Path) -> Iterator[str]:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextlib.contextmanager
+def api_in_thread(service: object) -> Iterator[str]:
+    """``create_app(service=service)`` under uvicorn in a thread on a free loopback port; yields
+    its base URL once it answers, and stops it afterwards (the caller closes the service)."""
+    import threading
+
+    import uvicorn
+
+    from api import create_app
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(service=service), host="127.0.0.1", port=port, log_level="warning")  # type: ignore[arg-type]
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{base}/health")
+        yield base
+    finally:
+        server.should_exit = True
+        thread.join(10)

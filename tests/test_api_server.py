@@ -4,22 +4,19 @@ query worker processes here."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from rdflib import Graph, Literal, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore, SPARQLUpdateStore
 
-from api import create_app
 from kg import apikeys
 from kg.service import Service
 from kg.settings import Settings
-from tests.servers import free_port, wait_until_up
+from tests.servers import api_in_thread
 
 INV = "https://w3id.org/medgrade/graph/inventory"
 MG = "https://w3id.org/medgrade/def#"
@@ -33,16 +30,8 @@ def server(tmp_path_factory) -> Iterator[dict[str, str]]:
     settings = Settings(store=f"oxigraph:{root / 'store'}", api_keys=keys, query_timeout=2.0)
     service = Service(settings)
     service.initialize(demo=True)
-    port = free_port()
-    config = uvicorn.Config(create_app(service=service), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    wait_until_up(f"{base}/health")
-    yield {"base": base, **tokens}
-    srv.should_exit = True
-    thread.join(10)
+    with api_in_thread(service) as base:
+        yield {"base": base, **tokens}
     service.close()
 
 

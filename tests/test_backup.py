@@ -4,22 +4,21 @@ or nothing, and a store in use is refused."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import threading
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
-from api import create_app
 from kg import apikeys
 from kg.backup import backup, restore
 from kg.errors import InputError, StoreError
 from kg.service import Service
 from kg.settings import Settings
 from kg.store import Graphs
-from tests.servers import free_port, wait_until_up
+from tests.servers import api_in_thread
 from tests.test_cli import medgrade
 
 MG = "https://w3id.org/medgrade/def#"
@@ -48,12 +47,8 @@ def test_backup_while_serving_is_a_consistent_snapshot(tmp_path: Path) -> None:
     svc = Service(Settings(store=f"oxigraph:{tmp_path / 'live'}", api_keys=keys))
     svc.initialize(demo=True)
     targets = [a["id"] for a in svc.assets(limit=40)["items"]]
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(service=svc), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    wait_until_up(f"{base}/health")
+    served = contextlib.ExitStack()
+    base = served.enter_context(api_in_thread(svc))
     done = threading.Event()
 
     def writer() -> None:
@@ -84,8 +79,7 @@ def test_backup_while_serving_is_a_consistent_snapshot(tmp_path: Path) -> None:
     finally:
         done.set()
         w.join(120)
-        server.should_exit = True
-        thread.join(10)
+        served.close()
         svc.close()
     for k, target in enumerate(backups):
         restored = tmp_path / f"r{k}"

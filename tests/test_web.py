@@ -9,21 +9,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from api import create_app
 from kg import apikeys
 from kg.service import Service
 from kg.settings import Settings
-from tests.servers import free_port, wait_until_up
+from tests.servers import api_in_thread
 
 PKG = "pkg-nhic-dose-ct-2026-10"  # the CT dose package sent to the national information centre
 HUB = "web-hub"  # an asset with 10,000 products (added to the demo for the large-graph test)
@@ -56,16 +54,8 @@ def server(tmp_path_factory) -> Iterator[str]:
     service = Service(Settings(store=f"oxigraph:{root / 'store'}"))
     service.initialize(demo=True)
     service.import_files([_big_lineage(root / "big.nt")])
-    port = free_port()
-    config = uvicorn.Config(create_app(service=service), host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    wait_until_up(f"{base}/health")
-    yield base
-    srv.should_exit = True
-    thread.join(10)
+    with api_in_thread(service) as base:
+        yield base
     service.close()
 
 

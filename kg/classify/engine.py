@@ -23,7 +23,7 @@ from importlib import resources
 from typing import Any
 
 from kg.classify import biceps, dicom, fhir, hl7v2
-from kg.classify.lexicon import Lexicon, business_lexicon, personal_lexicon
+from kg.classify.lexicon import Entry, Lexicon, business_lexicon, personal_lexicon
 from kg.classify.standards import StandardElement
 from kg.classify.text import bigrams, has_cjk, normalise, words
 from kg.grading import AssetFacts, grade
@@ -155,6 +155,16 @@ class Classifier:
             gained[iri] += weight
             scores.add(iri, weight, zh, en)
 
+        def matched(entries: list[Entry], head: float) -> None:
+            share = 1 / len(entries)  # a term two concepts share says less about each
+            for e in entries:
+                add(
+                    e.concept,
+                    e.weight * where * head * (0.5 + 0.5 * share),
+                    f"{label[0]}含“{e.term}”",
+                    f'{label[1]} has "{e.term}"',
+                )
+
         w = words(text)
         covered = [False] * len(w)
         for n in range(min(lex.max_words, len(w)), 0, -1):
@@ -166,15 +176,7 @@ class Classifier:
                     continue
                 for k in range(i, i + n):
                     covered[k] = True
-                head = 1.3 if i + n == len(w) else 0.75
-                share = 1 / len(entries)  # a term two concepts share says less about each
-                for e in entries:
-                    add(
-                        e.concept,
-                        e.weight * where * head * (0.5 + 0.5 * share),
-                        f"{label[0]}含“{e.term}”",
-                        f'{label[1]} has "{e.term}"',
-                    )
+                matched(entries, 1.3 if i + n == len(w) else 0.75)
         if not has_cjk(text):
             return
         norm = normalise(text)
@@ -186,16 +188,7 @@ class Classifier:
                 if not all(taken[start:end]):
                     for k in range(start, end):
                         taken[k] = True
-                    head = 1.3 if end == len(norm) or not has_cjk(norm[end:]) else 0.85
-                    entries = lex.chinese[term]
-                    share = 1 / len(entries)
-                    for e in entries:
-                        add(
-                            e.concept,
-                            e.weight * where * head * (0.5 + 0.5 * share),
-                            f"{label[0]}含“{e.term}”",
-                            f'{label[1]} has "{e.term}"',
-                        )
+                    matched(lex.chinese[term], 1.3 if end == len(norm) or not has_cjk(norm[end:]) else 0.85)
                 start = norm.find(term, start + 1)
         if lex is self.categories:  # words the ontology does not have: shared character pairs
             rest = "".join(ch if not taken[i] else " " for i, ch in enumerate(norm))

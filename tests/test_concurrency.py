@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import pytest
 
 from kg import apikeys
 from kg.service import Service
@@ -28,6 +29,7 @@ CLIENTS = 16
 MG = "https://w3id.org/medgrade/def#"
 
 
+@pytest.mark.load  # fails intermittently: requests stall past 120 s as writes slow down (README)
 def test_sixteen_clients_lose_nothing(tmp_path: Path) -> None:
     keys = tmp_path / "keys.toml"
     token = apikeys.create(keys, "load", "steward")

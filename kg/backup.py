@@ -98,7 +98,14 @@ def header(descriptor: str) -> bytes:
     return f"# medgrade {__version__} backup of {descriptor} taken {dt.datetime.now(dt.UTC).isoformat()}\n".encode()
 
 
-def backup(descriptor: str, target: Path, progress: Progress | None = None) -> BackupReport:
+def backup(
+    descriptor: str,
+    target: Path,
+    progress: Progress | None = None,
+    *,
+    user: str | None = None,
+    password: str | None = None,
+) -> BackupReport:
     """Write every quad of the store ``descriptor`` names to ``target`` from one snapshot. An
     embedded store that ``medgrade serve`` holds is backed up through the server instead
     (:func:`backup_from_server`)."""
@@ -128,7 +135,7 @@ def backup(descriptor: str, target: Path, progress: Progress | None = None) -> B
     if kind == "sparql" and rest:
         from kg.store import open_store
 
-        remote = open_store(descriptor)
+        remote = open_store(descriptor, user=user, password=password)
         count = 0
         try:
             with _writer(target) as out:

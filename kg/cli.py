@@ -633,7 +633,8 @@ def backup_command(
     if server:
         report = backup_from_server(server, os.environ.get("MEDGRADE_TOKEN"), target)
     else:
-        report = backup(settings_for(ctx).store, target)
+        settings = settings_for(ctx)
+        report = backup(settings.store, target, **settings.sparql_account())
     if as_json:
         emit_json({"path": str(report.path), "quads": report.quads, "bytes": report.bytes})
     else:
@@ -739,10 +740,15 @@ def serve_command(
     port: Annotated[int, typer.Option("--port", help="端口 / port")] = 8000,
 ) -> None:
     """启动 HTTP API（SPARQL 端点与 REST）/ start the HTTP API (SPARQL endpoint and REST)."""
+    import faulthandler
+    import signal
+
     import uvicorn
 
     from api import create_app
 
+    if hasattr(signal, "SIGUSR1"):  # `kill -USR1 PID` prints every thread's stack to stderr (a stall)
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     settings = settings_for(ctx)
     svc = Service(settings)
     try:

@@ -188,7 +188,7 @@ class Codec:
         """What the inferred graph holds (about ``subjects``, or all): the keys, N-Triples lines
         of IRI triples that are not ours (to remove), and whether it holds anything that is not
         an IRI triple (removed by a pattern)."""
-        where = "?s ?p ?o BIND(isIRI(?s) && isIRI(?o) AS ?iri)"
+        where = "?s ?p ?o BIND(IF(isIRI(?s) && isIRI(?o), 1, 0) AS ?iri)"  # a number: servers differ on booleans
         rows: list[tuple[str | None, ...]] = []
         if subjects is None:
             rows = store.rows(f"SELECT ?s ?p ?o ?iri WHERE {{ GRAPH {_INF} {{ {where} }} }}")
@@ -203,7 +203,7 @@ class Codec:
         foreign: list[str] = []
         other = False
         for s, p, o, iri in rows:
-            if iri != "true" or s is None or p is None or o is None:
+            if iri != "1" or s is None or p is None or o is None:
                 other = True
                 continue
             code, node = pred_code.get(p), index.get(s)
@@ -279,8 +279,9 @@ def write_inferred(
 ) -> None:
     """Bring the inferred graph (what it says about ``subjects``, or all of it) to ``wanted``,
     writing only the difference: one SPARQL Update (atomic) up to :data:`ATOMIC_LIMIT`
-    triples; beyond, under a journal entry in the meta graph, in batches (or one bulk load
-    into an empty graph). A journal left by an interrupted run is cleared by the next write,
+    triples (or the store's ``max_update_triples``: a SPARQL server's request limit); beyond,
+    under a journal entry in the meta graph, in batches of that size (or one bulk load into an
+    empty graph, which a remote store streams in batches too). A journal left by an interrupted run is cleared by the next write,
     which compares with what the graph actually holds and so repairs it."""
     report.repaired = journal_open(store)
     assert subjects is None or not report.repaired, "an interrupted write is repaired by a full write"
@@ -289,7 +290,8 @@ def write_inferred(
     report.added, report.removed = len(added), len(removed) + len(foreign)
     report.changed = sorted(codec.subjects(added) | codec.subjects(removed) | {f.split(">", 1)[0][1:] for f in foreign})
     plus, minus = codec.lines(added), codec.lines(removed) + foreign
-    if len(plus) + len(minus) <= ATOMIC_LIMIT and not report.repaired:
+    limit = min(ATOMIC_LIMIT, getattr(store, "max_update_triples", ATOMIC_LIMIT))  # a server's request limit
+    if len(plus) + len(minus) <= limit and not report.repaired:
         if plus or minus or other:
             store.update(_update(plus, minus, other))
         return
@@ -306,16 +308,16 @@ def write_inferred(
     )
     if other:
         store.update(_CLEANUP)
-    for i in range(0, len(minus), ATOMIC_LIMIT):
-        store.update(_update([], minus[i : i + ATOMIC_LIMIT], False))
-    if len(held) == 0 and len(plus) > ATOMIC_LIMIT:  # an empty graph: the bulk loader
+    for i in range(0, len(minus), limit):
+        store.update(_update([], minus[i : i + limit], False))
+    if len(held) == 0 and len(plus) > limit:  # an empty graph: the bulk loader
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "inferred.nt"
             path.write_text("\n".join(plus) + "\n", encoding="utf-8")
             store.bulk_load(path, "nt", Graphs.INFERRED)
     else:
-        for i in range(0, len(plus), ATOMIC_LIMIT):
-            store.update(_update(plus[i : i + ATOMIC_LIMIT], [], False))
+        for i in range(0, len(plus), limit):
+            store.update(_update(plus[i : i + limit], [], False))
     store.apply(Changeset(Graphs.META, subjects={JOURNAL}))
     store.flush()
 

@@ -31,7 +31,7 @@ from kg.ontology import Ontology, load_ontology
 from kg.ontology_files import load_files
 from kg.propagation import Lineage, PropagationReport, preview, propagate
 from kg.settings import Settings
-from kg.store import Changeset, Graphs, Store, open_store, sparql_term
+from kg.store import Changeset, Graphs, Store, sparql_term
 from kg.store.base import Triple, as_int, nt_line, parts_pattern
 from kg.validation import Report, Validator, load_shapes
 
@@ -117,7 +117,7 @@ class Service:
 
     def __init__(self, settings: Settings, store: Store | None = None, ontology: Ontology | None = None) -> None:
         self.settings = settings
-        self.store = store if store is not None else open_store(settings.store)
+        self.store = store if store is not None else settings.open_store()
         self._ontology = ontology
         self.ids = Ids(settings.base_iri)
         self._validator: Validator | None = None

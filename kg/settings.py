@@ -6,6 +6,9 @@
     folder holding the SHACL shapes (default: the shipped ones)
 ``MEDGRADE_STORE``
     the store descriptor: ``oxigraph:PATH``, ``memory:`` or ``sparql:QUERY_URL|UPDATE_URL``
+``MEDGRADE_SPARQL_USER``, ``MEDGRADE_SPARQL_PASSWORD``
+    the account medgrade uses on a ``sparql:`` store (HTTP Basic or Digest, whichever the server
+    asks for; e.g. Virtuoso's ``/sparql-auth`` wants Digest)
 ``MEDGRADE_BASE_IRI``
     the namespace under which the institution's assets, devices and records are named
 ``MEDGRADE_USER``
@@ -33,11 +36,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kg.resources import bundled_dir
+
+if TYPE_CHECKING:
+    from kg.store import Store
+
+
+class SparqlAccount(TypedDict):
+    user: str | None
+    password: str | None
 
 
 def _login_name() -> str:
@@ -57,6 +69,8 @@ class Settings(BaseSettings):
     ontology_dir: Path | None = None
     shapes_dir: Path | None = None
     store: str = "oxigraph:./medgrade-data"
+    sparql_user: str | None = None
+    sparql_password: SecretStr | None = None
     base_iri: str = "https://w3id.org/medgrade/id/"
     user: str = Field(default_factory=_login_name)
     openlineage_namespace: str = "medgrade"
@@ -68,6 +82,17 @@ class Settings(BaseSettings):
     query_snapshot_quads: int = Field(default=10_000_000, ge=0)
     max_body_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
     cors_origins: str = ""
+
+    def sparql_account(self) -> SparqlAccount:
+        """``user`` and ``password`` for a ``sparql:`` store (None when not configured)."""
+        password = self.sparql_password.get_secret_value() if self.sparql_password else None
+        return SparqlAccount(user=self.sparql_user, password=password)
+
+    def open_store(self) -> Store:
+        """The store :attr:`store` names, with the SPARQL account when one is configured."""
+        from kg.store import open_store
+
+        return open_store(self.store, **self.sparql_account())
 
     def cors_origin_list(self) -> list[str]:
         return [o.strip() for o in self.cors_origins.split(",") if o.strip()]

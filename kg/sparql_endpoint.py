@@ -26,6 +26,7 @@ from kg.errors import InputError, QueryError, StoreError
 from kg.sparql_guard import TOKEN, check, check_dataset, dataset_iris, keywords
 from kg.sparql_results import SELECT_TYPES, guarded, time_limit, write_boolean, write_select
 from kg.store import Store
+from kg.store.sparql import canonical
 
 if TYPE_CHECKING:
     from kg.query_workers import QueryWorkers
@@ -215,11 +216,38 @@ def with_using(text: str, using: Dataset) -> str:
 
 
 def _relay(store: Store, text: str, dataset: Dataset, media: str, limits: Limits) -> Answer:
+    """Forward the query and write the server's answer again in ``media`` with medgrade's own
+    writers: every backend answers alike (Virtuoso's TSV, booleans and ASK results are its own)."""
     forward = getattr(store, "forward", None)
     if forward is None:
         raise StoreError("this store cannot answer SPARQL Protocol requests", "该存储无法响应 SPARQL 协议请求")
     form: list[tuple[str, str]] = [("query", text)]
+    if not (dataset.default_graphs or dataset.named_graphs or dataset_iris(text)):
+        # the same dataset as on the embedded store, whatever the server's own default graph
+        # is (Oxigraph: an empty one; Virtuoso: every graph, its system graphs too)
+        own = sorted(str(g) for g in store.graphs())
+        dataset = Dataset(tuple(own), tuple(own))
     form += [("default-graph-uri", g) for g in dataset.default_graphs]
     form += [("named-graph-uri", g) for g in dataset.named_graphs]
-    body, content_type = forward(form, media, limits.timeout, limits.max_results * BYTES_PER_RESULT)
-    return Answer(body, content_type or media)
+    graph_answer = media in GRAPH_TYPES
+    asked = "application/n-triples" if graph_answer else "application/sparql-results+json"
+    deadline = time.monotonic() + limits.timeout
+    body, _ = forward(form, asked, limits.timeout, limits.max_results * BYTES_PER_RESULT)
+    try:
+        if graph_answer:
+            triples = list(guarded(ox.parse(body, format=ox.RdfFormat.N_TRIPLES), deadline, limits.max_results))
+            out = ox.serialize(triples, format=GRAPH_TYPES[media]) or b""
+            return Answer(out, media if media != "text/plain" else "application/n-triples")
+        parsed = ox.parse_query_results(body, format=ox.QueryResultsFormat.JSON)
+    except SyntaxError as exc:
+        raise QueryError(
+            f"unreadable answer from the SPARQL server: {exc}", f"SPARQL 服务器的结果无法解析：{exc}"
+        ) from exc
+    if isinstance(parsed, ox.QueryBoolean):
+        return Answer(write_boolean(bool(parsed), SELECT_TYPES[media]), media)
+    names = [v.value for v in parsed.variables]
+    rows = [[canonical(s[n]) for n in names] for s in guarded(parsed, deadline, limits.max_results)]
+    if names == ["__ASK_RETVAL"]:  # Virtuoso answers some ASK queries as a one-column SELECT
+        value = any(r[0] is not None and r[0].value in ("1", "true") for r in rows)
+        return Answer(write_boolean(value, SELECT_TYPES[media]), media)
+    return Answer(write_select(names, rows, SELECT_TYPES[media]), media)

@@ -67,3 +67,80 @@ def edit_module(directory: Path, filename: str, edit) -> None:  # type: ignore[n
     g.parse(path, format="turtle")
     edit(g)
     g.serialize(path, format="turtle")
+
+
+# --- remote stores: real SPARQL servers on loopback ---------------------------------------------
+@pytest.fixture(scope="session")
+def virtuoso_url(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """Virtuoso's base URL (started once: it takes seconds) and the graphs it holds of its own
+    (never cleared between tests)."""
+    from tests.servers import virtuoso_server
+
+    try:
+        with virtuoso_server(tmp_path_factory.mktemp("virtuoso")) as base:
+            import httpx
+
+            r = httpx.post(
+                f"{base}/sparql",
+                data={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"},
+                headers={"Accept": "application/sparql-results+json"},
+            )
+            system = {b["g"]["value"] for b in r.json()["results"]["bindings"]}
+            yield base, system
+    except RuntimeError as exc:
+        yield f"unavailable: {exc}", set()
+
+
+REMOTE = {"oxigraph-server": "the Oxigraph SPARQL server", "virtuoso": "Virtuoso 7"}
+
+
+def remote_descriptor(request: pytest.FixtureRequest, kind: str) -> tuple[str, dict[str, str]]:
+    """A ``sparql:`` descriptor for an emptied server of ``kind`` and its account (if any)."""
+    from kg.store import open_store
+
+    if kind == "oxigraph-server":  # a fresh one for each use: it starts at once, and a reused
+        # one slows down as the dropped data of earlier tests piles up in its RocksDB
+        import contextlib
+        import tempfile
+
+        from tests.servers import oxigraph_server
+
+        stack = contextlib.ExitStack()
+        try:
+            base = stack.enter_context(oxigraph_server(Path(stack.enter_context(tempfile.TemporaryDirectory()))))
+        except RuntimeError as exc:
+            stack.close()
+            need(False, f"{REMOTE[kind]}: {exc}")
+        request.addfinalizer(stack.close)
+        return f"sparql:{base}/query|{base}/update", {}
+    base, system = request.getfixturevalue("virtuoso_url")  # shared: emptied of what earlier tests left
+    need(not base.startswith("unavailable"), f"{REMOTE[kind]}: {base}")
+    descriptor, account = f"sparql:{base}/sparql|{base}/sparql-auth", {"user": "dba", "password": "dba"}
+    keep = ", ".join(f"<{g}>" for g in sorted(system))
+    clear = f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g NOT IN ({keep})) }}"
+    s = open_store(descriptor, **account)
+    try:
+        s.update(clear)
+    finally:
+        s.close()
+    return descriptor, account
+
+
+def remote_store(request: pytest.FixtureRequest, kind: str):  # type: ignore[no-untyped-def]
+    """An emptied ``sparql:`` store on a server of ``kind`` (``oxigraph-server``, ``virtuoso``)."""
+    from kg.store import open_store
+
+    descriptor, account = remote_descriptor(request, kind)
+    return open_store(descriptor, **account)
+
+
+BACKENDS = ["memory", "oxigraph-server", "virtuoso"]
+
+
+def backend_settings(request: pytest.FixtureRequest) -> dict[str, object]:
+    """Settings for the store of a test parametrised over :data:`BACKENDS` (``request.param``):
+    an in-process store, or an emptied SPARQL server with its account."""
+    if request.param == "memory":
+        return {"store": "memory:"}
+    descriptor, account = remote_descriptor(request, request.param)
+    return {"store": descriptor, "sparql_user": account.get("user"), "sparql_password": account.get("password")}

@@ -1,4 +1,5 @@
-"""Real servers the tests start on loopback (and stop): the Oxigraph SPARQL server from PyPI."""
+"""Real servers the tests start on loopback (and stop): the Oxigraph SPARQL server from PyPI and
+OpenLink Virtuoso 7 (Debian ``virtuoso-opensource-7-bin``)."""
 
 from __future__ import annotations
 
@@ -63,6 +64,74 @@ def oxigraph_server(location: Path) -> Iterator[str]:
         proc.terminate()
         try:
             proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {d}/virtuoso.db
+ErrorLogFile = {d}/virtuoso.log
+LockFile = {d}/virtuoso.lck
+TransactionFile = {d}/virtuoso.trx
+xa_persistent_file = {d}/virtuoso.pxa
+MaxCheckpointRemap = 2000
+Striping = 0
+TempStorage = TempDatabase
+
+[TempDatabase]
+DatabaseFile = {d}/virtuoso-temp.db
+TransactionFile = {d}/virtuoso-temp.trx
+MaxCheckpointRemap = 2000
+Striping = 0
+
+[Parameters]
+ServerPort = 127.0.0.1:{sql_port}
+DisableUnixSocket = 1
+DirsAllowed = ., {d}
+NumberOfBuffers = 20000
+MaxDirtyBuffers = 15000
+CheckpointInterval = 60
+ServerThreads = 20
+
+[HTTPServer]
+ServerPort = 127.0.0.1:{http_port}
+ServerThreads = 10
+MaxClientConnections = 10
+
+[SPARQL]
+ResultSetMaxRows = 10000000
+MaxQueryExecutionTime = 120
+MaxQueryCostEstimationTime = 0
+"""
+
+
+def virtuoso_executable() -> str | None:
+    return shutil.which("virtuoso-t")
+
+
+@contextlib.contextmanager
+def virtuoso_server(location: Path) -> Iterator[str]:
+    """Run Virtuoso 7 on free loopback ports with a fresh database in ``location``; yields the
+    base URL of its HTTP server (``/sparql`` reads; ``/sparql-auth`` updates, Digest, dba:dba)."""
+    exe = virtuoso_executable()
+    if exe is None:
+        raise RuntimeError("Virtuoso is not installed (apt-get install virtuoso-opensource-7-bin)")
+    location.mkdir(parents=True, exist_ok=True)
+    http_port, sql_port = free_port(), free_port()
+    ini = location / "virtuoso.ini"
+    ini.write_text(VIRTUOSO_INI.format(d=location, sql_port=sql_port, http_port=http_port))
+    proc = subprocess.Popen(
+        [exe, "+foreground", "+configfile", str(ini)], cwd=location, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{http_port}"
+    try:
+        wait_until_up(f"{base}/sparql?query=ASK%7B%7D", proc, 120)
+        yield base
+    finally:
+        proc.terminate()  # Virtuoso checkpoints and stops on SIGTERM
+        try:
+            proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             proc.kill()
 

@@ -14,13 +14,14 @@ from rdflib import Graph
 from api import create_app
 from kg.service import Service
 from kg.settings import Settings
+from tests.conftest import BACKENDS, backend_settings
 
 PKG = "pkg-nhic-dose-ct-2026-10"
 
 
-@pytest.fixture(scope="module")
-def demo(onto):
-    service = Service(Settings(store="memory:"), ontology=onto)
+@pytest.fixture(scope="module", params=BACKENDS)
+def demo(request, onto):
+    service = Service(Settings(**backend_settings(request)), ontology=onto)
     service.initialize(demo=True)
     with TestClient(create_app(service=service)) as client:
         yield client, service
@@ -121,9 +122,13 @@ def test_export_formats(demo) -> None:
 
 
 def test_health(demo) -> None:
-    client, _ = demo
+    client, service = demo
     body = client.get("/health").json()
-    assert body["status"] == "ok" and body["store"] == {"descriptor": "memory:", "initialized": True, "ok": True}
+    assert body["status"] == "ok" and body["store"] == {
+        "descriptor": service.store.descriptor,
+        "initialized": True,
+        "ok": True,
+    }
 
 
 def test_transfer_check_from_the_shapes(demo) -> None:

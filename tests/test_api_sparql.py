@@ -16,6 +16,7 @@ from api import create_app
 from kg import apikeys
 from kg.service import Service
 from kg.settings import Settings
+from tests.conftest import BACKENDS, backend_settings
 
 INV = "https://w3id.org/medgrade/graph/inventory"
 AUDIT = "https://w3id.org/medgrade/graph/audit"
@@ -23,11 +24,11 @@ MG = "https://w3id.org/medgrade/def#"
 COUNT_ASSETS = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{INV}> {{ ?a a <{MG}DataAsset> }} }}"
 
 
-@pytest.fixture
-def api(tmp_path: Path, onto):
+@pytest.fixture(params=BACKENDS)
+def api(request, tmp_path: Path, onto):
     keys = tmp_path / "keys.toml"
     tokens = {role: apikeys.create(keys, f"t-{role}", role) for role in apikeys.ROLES}
-    settings = Settings(store="memory:", api_keys=keys, max_body_bytes=200_000)
+    settings = Settings(**backend_settings(request), api_keys=keys, max_body_bytes=200_000)
     service = Service(settings, ontology=onto)
     service.initialize(demo=True)
     with TestClient(create_app(service=service)) as client:

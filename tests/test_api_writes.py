@@ -16,17 +16,17 @@ from kg import apikeys
 from kg.service import Service
 from kg.settings import Settings
 from kg.store import Graphs
-from tests.conftest import edit_module
+from tests.conftest import BACKENDS, backend_settings, edit_module
 
 PKG = "pkg-nhic-dose-ct-2026-10"
 MG = "https://w3id.org/medgrade/def#"
 
 
-@pytest.fixture
-def api(tmp_path: Path, ontology_copy: Path):
+@pytest.fixture(params=BACKENDS)
+def api(request, tmp_path: Path, ontology_copy: Path):
     keys = tmp_path / "keys.toml"
     tokens = {role: apikeys.create(keys, f"w-{role}", role) for role in apikeys.ROLES}
-    service = Service(Settings(store="memory:", api_keys=keys, ontology_dir=ontology_copy))
+    service = Service(Settings(**backend_settings(request), api_keys=keys, ontology_dir=ontology_copy))
     service.initialize(demo=True)
     with TestClient(create_app(service=service)) as client:
         client.tokens = tokens  # type: ignore[attr-defined]

@@ -17,8 +17,9 @@ from kg.store.base import Changeset, Graphs, Store, sparql_term
 __all__ = ["Changeset", "Graphs", "Store", "open_store", "sparql_term"]
 
 
-def open_store(descriptor: str) -> Store:
-    """Open the store a descriptor names."""
+def open_store(descriptor: str, *, user: str | None = None, password: str | None = None) -> Store:
+    """Open the store a descriptor names; ``user``/``password``: the account on a SPARQL server
+    (sent as HTTP Basic or Digest credentials, whichever the server challenges for)."""
     kind, _, rest = descriptor.partition(":")
     if kind == "memory" and rest == "":
         from kg.store.oxigraph import OxigraphStore
@@ -32,7 +33,7 @@ def open_store(descriptor: str) -> Store:
         from kg.store.sparql import SparqlStore
 
         query_url, _, update_url = rest.partition("|")
-        return SparqlStore(query_url, update_url or None)
+        return SparqlStore(query_url, update_url or None, user=user, password=password)
     raise InputError(
         f"unknown store descriptor '{descriptor}': use oxigraph:PATH, memory: or sparql:QUERY_URL|UPDATE_URL",
         f"无法识别的存储描述“{descriptor}”：请使用 oxigraph:路径、memory: 或 sparql:查询地址|更新地址",

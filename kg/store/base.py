@@ -97,13 +97,14 @@ def values_clause(bindings: Mapping[str, Node]) -> str:
 # The parts of a described thing: IRIs under its own IRI ("<root>/...") linked to it directly
 # (either way) or through another such part. An asset's elements, the activity that made it,
 # its approval and its transfers are its parts; replacing the asset replaces them too.
-def parts_pattern(roots: Iterable[URIRef]) -> str:
-    """A group binding ?root (one of ``roots``) and ?s (the root or one of its parts).
+def parts_pattern(roots: Iterable[URIRef], source: str | None = None) -> str:
+    """A group binding ?root (one of ``roots``, or what the pattern ``source`` binds to ?root)
+    and ?s (the root or one of its parts).
 
     The VALUES block is repeated inside every branch on purpose: SPARQL evaluates groups
     bottom-up, so a branch that did not bind ?root itself would scan the whole graph.
     """
-    values = "VALUES ?root { " + " ".join(sparql_term(r) for r in roots) + " }"
+    values = source or "VALUES ?root { " + " ".join(sparql_term(r) for r in roots) + " }"
     under = 'STRSTARTS(STR(?s), CONCAT(STR(?root), "/"))'
     return f"""
   {{ {values} BIND(?root AS ?s) }}

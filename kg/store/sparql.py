@@ -1,13 +1,31 @@
 """A remote SPARQL 1.1 server (``sparql:QUERY_URL|UPDATE_URL``) through the SPARQL Protocol.
 
 Queries and updates are form-encoded POSTs (the form every server accepts; Virtuoso hangs on a
-raw ``application/sparql-query`` body). An update request is one transaction on the server.
+raw ``application/sparql-query`` body). Tested against the Oxigraph server and Virtuoso 7.
+
+* **Atomic changes.** SPARQL servers differ in what they make atomic: Oxigraph, Fuseki and
+  GraphDB a whole request, Virtuoso only each operation of it (it commits after every
+  statement). A changeset is therefore written as *one* ``DELETE … INSERT … WHERE`` operation,
+  which every server applies all or nothing. Its data travels inline (``VALUES``) when small;
+  a large one, or one with blank nodes, is first sent in batches into private staging graphs
+  (``urn:medgrade:staging:…``, invisible to medgrade) that the final operation reads from.
+* **Request size.** No request carries more than :data:`BATCH` triples: Virtuoso's SPARQL
+  compiler runs out of memory at about 5,000 lines of one request.
+* **Whose graphs.** A shared server holds graphs of its own (Virtuoso's system graphs): the
+  store is the graphs under ``https://w3id.org/medgrade/`` and those its meta graph records
+  (ontology modules, shapes), so listings and counts leave the others out.
+* **Accounts.** ``user``/``password`` answer the server's challenge, HTTP Basic or Digest (the
+  update endpoint of Virtuoso, ``/sparql-auth``, asks for Digest).
 """
 
 from __future__ import annotations
 
+import io
 import json
-from collections.abc import Iterable, Iterator, Mapping
+import re
+import time
+import uuid
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -18,37 +36,67 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kg.errors import QueryError, StoreError
-from kg.store.base import Changeset, Row, Triple, as_int, nt_line, sparql_term, values_clause
+from kg.store.base import (
+    Changeset,
+    Graphs,
+    Quad,
+    Row,
+    Triple,
+    as_int,
+    nt_line,
+    parts_pattern,
+    sparql_term,
+    values_clause,
+)
 from kg.store.oxigraph import to_rdflib
 
 SELECT_TYPES = "application/sparql-results+json"
 GRAPH_TYPES = "application/n-triples"
-_BATCH = 20_000  # triples per INSERT DATA request when bulk loading
+BATCH = 2_000  # triples per request (Virtuoso's compiler gives up near 5,000 lines)
+SCOPE = "https://w3id.org/medgrade/"  # the store's graphs on a shared server (and those meta records)
+STAGING = "urn:medgrade:staging:"
+GRAPHS_TTL = 10.0  # seconds a listing of the store's graphs is reused
+_DCT_TYPE = "http://purl.org/dc/terms/type"
 
 
-def _term(binding: dict[str, Any]) -> Node:
-    kind, value = binding["type"], binding["value"]
-    if kind == "uri":
-        return URIRef(value)
-    if kind == "bnode":
-        return BNode(value)
-    if "xml:lang" in binding:
-        return Literal(value, lang=binding["xml:lang"])
-    datatype = binding.get("datatype")
-    if datatype and datatype != "http://www.w3.org/2001/XMLSchema#string":
-        return Literal(value, datatype=URIRef(datatype))
-    return Literal(value)  # "literal" and Virtuoso's "typed-literal" without a datatype
+class ServerAuth(httpx.Auth):
+    """HTTP Basic or Digest, whichever the server's 401 challenge names (then kept)."""
+
+    def __init__(self, user: str, password: str) -> None:
+        self.basic = httpx.BasicAuth(user, password)
+        self.digest = httpx.DigestAuth(user, password)
+        self.scheme: httpx.Auth | None = None
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self.scheme is not None:
+            yield from self.scheme.auth_flow(request)
+            return
+        response = yield request
+        if response.status_code != 401:
+            return
+        challenge = response.headers.get("www-authenticate", "").lower()
+        self.scheme = self.digest if challenge.startswith("digest") else self.basic
+        yield from self.scheme.auth_flow(request)
 
 
 class SparqlStore:
     """Any SPARQL 1.1 server; ``update_url`` defaults to ``query_url``."""
 
     def __init__(
-        self, query_url: str, update_url: str | None = None, *, timeout: float = 60.0, auth: httpx.Auth | None = None
+        self,
+        query_url: str,
+        update_url: str | None = None,
+        *,
+        timeout: float = 60.0,
+        user: str | None = None,
+        password: str | None = None,
     ) -> None:
         self.query_url = query_url
         self.update_url = update_url or query_url
         self.descriptor = f"sparql:{query_url}|{self.update_url}"
+        self.max_update_triples = BATCH  # what one request may carry (kg.propagation batches by it)
+        self._graphs: tuple[float, set[URIRef]] | None = None  # listed when, and what
+        auth = ServerAuth(user, password or "") if user else None
         self._http = httpx.Client(timeout=timeout, auth=auth, follow_redirects=False)
 
     def _post(self, url: str, form: dict[str, str], accept: str | None = None) -> httpx.Response:
@@ -57,16 +105,28 @@ class SparqlStore:
             response = self._http.post(url, data=form, headers=headers)
         except httpx.HTTPError as exc:
             raise StoreError(f"SPARQL server {url} unreachable: {exc}", f"无法连接 SPARQL 服务器 {url}：{exc}") from exc
-        if response.status_code == 400:
-            detail = response.text.strip()[:500]
-            raise QueryError(f"the SPARQL server refused the request: {detail}", f"SPARQL 服务器拒绝了请求：{detail}")
-        if response.status_code >= 300:
-            detail = response.text.strip()[:300]
-            raise StoreError(
-                f"SPARQL server {url} answered {response.status_code}: {detail}",
-                f"SPARQL 服务器 {url} 返回 {response.status_code}：{detail}",
-            )
+        self._check(response, url, "update" if "update" in form else "query")
         return response
+
+    @staticmethod
+    def _check(response: httpx.Response, url: str, kind: str) -> None:
+        """A clear error for a refused request (the account, the request itself, the server)."""
+        if response.status_code < 300:
+            return
+        detail = response.text.strip()[:500]
+        if response.status_code in (401, 403):
+            raise StoreError(
+                f"SPARQL server {url} refused the account ({response.status_code}) for a {kind}: set "
+                "MEDGRADE_SPARQL_USER and MEDGRADE_SPARQL_PASSWORD to an account allowed to do it",
+                f"SPARQL 服务器 {url} 拒绝了账号执行{'更新' if kind == 'update' else '查询'}（{response.status_code}）："
+                "请将 MEDGRADE_SPARQL_USER 与 MEDGRADE_SPARQL_PASSWORD 设为有相应权限的账号",
+            )
+        if response.status_code == 400:
+            raise QueryError(f"the SPARQL server refused the request: {detail}", f"SPARQL 服务器拒绝了请求：{detail}")
+        raise StoreError(
+            f"SPARQL server {url} answered {response.status_code}: {detail}",
+            f"SPARQL 服务器 {url} 返回 {response.status_code}：{detail}",
+        )
 
     def forward(
         self, form: list[tuple[str, str]], accept: str, timeout: float, max_bytes: int
@@ -107,26 +167,65 @@ class SparqlStore:
             ) from exc
 
     def _query(self, query: str, bindings: Mapping[str, Node] | None, accept: str) -> httpx.Response:
-        return self._post(self.query_url, {"query": query + values_clause(bindings or {})}, accept)
+        return self._post(self.query_url, {"query": _with_values(query, bindings)}, accept)
+
+    def _solutions(self, query: str, bindings: Mapping[str, Node] | None = None) -> Iterator[tuple[list[str], Any]]:
+        """The query's variables and solutions, parsed (by Oxigraph) as the answer streams in."""
+        try:
+            with self._http.stream(
+                "POST",
+                self.query_url,
+                data={"query": _with_values(query, bindings)},
+                headers={"Accept": SELECT_TYPES},
+            ) as response:
+                if response.status_code >= 300:
+                    response.read()
+                    self._check(response, self.query_url, "query")
+                try:
+                    parsed = ox.parse_query_results(
+                        io.BufferedReader(_Stream(response.iter_bytes())), format=ox.QueryResultsFormat.JSON
+                    )
+                except SyntaxError as exc:
+                    raise QueryError(
+                        f"unreadable answer from the SPARQL server: {exc}", f"SPARQL 服务器的结果无法解析：{exc}"
+                    ) from exc
+                if not isinstance(parsed, ox.QuerySolutions):
+                    raise QueryError("not a SELECT query", "不是 SELECT 查询")
+                names = [v.value for v in parsed.variables]
+                yield names, parsed
+        except httpx.HTTPError as exc:
+            raise StoreError(
+                f"SPARQL server {self.query_url} unreachable: {exc}", f"无法连接 SPARQL 服务器 {self.query_url}：{exc}"
+            ) from exc
 
     def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[Row]:
-        data = json.loads(self._query(query, bindings, SELECT_TYPES).content)
-        if "results" not in data:
-            raise QueryError("not a SELECT query", "不是 SELECT 查询")
-        return [{k: _term(v) for k, v in b.items()} for b in data["results"]["bindings"]]
+        out: list[Row] = []
+        for names, solutions in self._solutions(query, bindings):
+            for solution in solutions:
+                row: Row = {}
+                for n in names:
+                    term = solution[n]
+                    if term is not None:
+                        row[n] = to_rdflib(canonical(term))
+                out.append(row)
+        return out
 
     def rows(self, query: str) -> list[tuple[str | None, ...]]:
-        data = json.loads(self._query(query, None, SELECT_TYPES).content)
-        if "results" not in data:
-            raise QueryError("not a SELECT query", "不是 SELECT 查询")
-        names = data["head"]["vars"]
-        return [tuple(b[n]["value"] if n in b else None for n in names) for b in data["results"]["bindings"]]
+        """Plain strings, parsed as the answer streams in (a million edges never sit in memory
+        as one JSON document)."""
+        out: list[tuple[str | None, ...]] = []
+        for names, solutions in self._solutions(query):
+            for solution in solutions:
+                out.append(tuple(_plain(solution[n]) for n in names))
+        return out
 
     def ask(self, query: str, bindings: Mapping[str, Node] | None = None) -> bool:
         data = json.loads(self._query(query, bindings, SELECT_TYPES).content)
-        if "boolean" not in data:
-            raise QueryError("not an ASK query", "不是 ASK 查询")
-        return bool(data["boolean"])
+        if "boolean" in data:
+            return bool(data["boolean"])
+        if data.get("head", {}).get("vars") == ["__ASK_RETVAL"]:  # Virtuoso, for some ASK queries
+            return any(b["__ASK_RETVAL"]["value"] in ("1", "true") for b in data["results"]["bindings"])
+        raise QueryError("not an ASK query", "不是 ASK 查询")
 
     def construct(self, query: str, bindings: Mapping[str, Node] | None = None) -> Graph:
         response = self._query(query, bindings, GRAPH_TYPES)
@@ -137,18 +236,74 @@ class SparqlStore:
 
     def update(self, request: str) -> None:
         if request.strip():
+            if self._graphs is not None and _adds_graph(request, self._graphs[1]):
+                self._graphs = None
             self._post(self.update_url, {"update": request})
 
     def apply(self, changes: Changeset) -> None:
-        self.update(changes.update_request())
+        self._swap(changes.graph, changes.subjects, changes.removals, changes.triples, changes.extra)
 
     def replace_graph(self, graph: URIRef, triples: Iterable[Triple]) -> None:
-        lines = "\n".join(nt_line(t) for t in triples)
-        g = sparql_term(graph)
-        self.update(f"DROP SILENT GRAPH {g} ;\nINSERT DATA {{ GRAPH {g} {{\n{lines}\n}} }}")
+        self._swap(graph, set(), [], list(triples), [], clear=True)
 
     def drop_graph(self, graph: URIRef) -> None:
         self.update(f"DROP SILENT GRAPH {sparql_term(graph)}")
+
+    def _swap(
+        self,
+        graph: URIRef,
+        subjects: set[URIRef],
+        removals: list[Triple],
+        triples: list[Triple],
+        extra: list[Quad],
+        clear: bool = False,
+    ) -> None:
+        """One ``DELETE … INSERT … WHERE`` operation: remove ``subjects`` with their parts, the
+        ``removals`` (or, with ``clear``, everything) from ``graph``; add ``triples`` to it and
+        ``extra`` to theirs. The data is staged first, in private graphs the operation reads
+        (no ``VALUES`` branches and no graph variables in templates: Virtuoso mishandles both)."""
+        staging = f"{STAGING}{uuid.uuid4()}/"
+        targets = [graph, *dict.fromkeys(q for *_, q in extra if q != graph)]
+        stage_of = {t: URIRef(f"{staging}{i}") for i, t in enumerate(targets)}
+        roots, dropped = URIRef(staging + "roots"), URIRef(staging + "removals")
+        quads: list[Quad] = [(r, RDF_TYPE, STAGED_ROOT, roots) for r in sorted(subjects)]
+        quads += [(s, p, o, dropped) for s, p, o in removals]
+        quads += [(s, p, o, stage_of[graph]) for s, p, o in triples]
+        quads += [(s, p, o, stage_of[q]) for s, p, o, q in extra]
+        g = sparql_term(graph)
+        branches = []
+        if subjects:
+            source = f"GRAPH {sparql_term(roots)} {{ ?root a {sparql_term(STAGED_ROOT)} }}"
+            branches.append(f"{{ GRAPH {g} {{ {parts_pattern([], source)} ?s ?p ?o }} }}")
+        if removals:
+            branches.append(f"{{ GRAPH {sparql_term(dropped)} {{ ?s ?p ?o }} }}")
+        if clear:
+            branches.append(f"{{ GRAPH {g} {{ ?s ?p ?o }} }}")
+        used = [t for t in targets if any(q == stage_of[t] for *_, q in quads)]
+        branches += [f"{{ GRAPH {sparql_term(stage_of[t])} {{ ?s{i} ?p{i} ?o{i} }} }}" for i, t in enumerate(used)]
+        template = " ".join(f"GRAPH {sparql_term(t)} {{ ?s{i} ?p{i} ?o{i} }}" for i, t in enumerate(used))
+        if not branches:
+            return
+        delete = f"DELETE {{ GRAPH {g} {{ ?s ?p ?o }} }}\n"  # always: Virtuoso fails a bare multi-graph INSERT
+        insert = f"INSERT {{ {template} }}\n" if template else ""
+        try:
+            self._stage(quads)
+            self.update(delete + insert + "WHERE {\n" + "\nUNION ".join(branches) + "\n}")
+        finally:
+            if quads:
+                self.update(" ;\n".join(f"DROP SILENT GRAPH {sparql_term(sg)}" for sg in {q for *_, q in quads}))
+
+    def _stage(self, quads: list[Quad]) -> None:
+        """Send ``quads`` (to staging graphs) in batches, each blank node's quads in one batch
+        (a label names one node only within a request). Blank nodes go through ``INSERT {…}
+        WHERE {}``: Virtuoso refuses them in ``INSERT DATA``."""
+        for batch in _batches(quads, BATCH):
+            by_graph: dict[URIRef, list[str]] = {}
+            for s, p, o, q in batch:
+                by_graph.setdefault(q, []).append(nt_line((s, p, o)))
+            body = "\n".join(f"GRAPH {sparql_term(q)} {{\n" + "\n".join(lines) + "\n}" for q, lines in by_graph.items())
+            blank = any(isinstance(t, BNode) for q in batch for t in q[:3])
+            self.update(f"INSERT {{\n{body}\n}} WHERE {{}}" if blank else f"INSERT DATA {{\n{body}\n}}")
 
     def bulk_load(self, path: Path, fmt: str, graph: URIRef) -> None:
         """Stream the file to the server in batches of INSERT DATA (one transaction each)."""
@@ -157,7 +312,7 @@ class SparqlStore:
         batch: list[str] = []
         for t in ox.parse(path=str(path), format=formats[fmt]):
             batch.append(f"{t.subject} {t.predicate} {t.object} .")
-            if len(batch) >= _BATCH:
+            if len(batch) >= BATCH:
                 self.update(f"INSERT DATA {{ GRAPH {g} {{\n" + "\n".join(batch) + "\n} }")
                 batch.clear()
         if batch:
@@ -168,20 +323,39 @@ class SparqlStore:
         yield from g
 
     def graphs(self) -> set[URIRef]:
-        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
-        return {r["g"] for r in rows if isinstance(r.get("g"), URIRef)}  # type: ignore[misc]
+        """The store's graphs that hold triples: medgrade's namespace and those meta records.
+
+        Listing them scans the server's quads, so the answer is kept for :data:`GRAPHS_TTL`
+        seconds (until this store writes): the SPARQL endpoint names them in every request.
+        Graphs come and go only when the ontology or the shapes are loaded or reloaded."""
+        now = time.monotonic()
+        if self._graphs is not None and now - self._graphs[0] < GRAPHS_TTL:
+            return set(self._graphs[1])
+        rows = self.rows(
+            f"""SELECT DISTINCT ?g WHERE {{
+  {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), {sparql_term(Literal(SCOPE))})) }}
+  UNION {{ GRAPH {sparql_term(Graphs.META)} {{ ?g <{_DCT_TYPE}> ?role }}
+          FILTER(isIRI(?g) && EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }}) }}
+}}"""
+        )
+        found = {URIRef(g) for (g,) in rows if g and not g.startswith(STAGING)}
+        self._graphs = (now, found)
+        return set(found)
 
     def count(self, graph: URIRef | None = None) -> int:
-        where = f"GRAPH {sparql_term(graph)} {{ ?s ?p ?o }}" if graph is not None else "GRAPH ?g { ?s ?p ?o }"
-        rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {where} }}")
+        graphs = [graph] if graph is not None else sorted(self.graphs())
+        if not graphs:
+            return 0
+        values = " ".join(sparql_term(g) for g in graphs)
+        rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}")
         return as_int(rows[0].get("n")) if rows else 0
 
     def edges(self, predicate: URIRef, graph: URIRef) -> list[tuple[str, str]]:
-        rows = self.select(
+        rows = self.rows(
             f"SELECT ?s ?o WHERE {{ GRAPH {sparql_term(graph)} {{ ?s {sparql_term(predicate)} ?o "
             "FILTER(isIRI(?s) && isIRI(?o)) } }"
         )
-        return [(str(r["s"]), str(r["o"])) for r in rows]
+        return [(s, o) for s, o in rows if s is not None and o is not None]
 
     def about(self, subject: str, graph: URIRef) -> list[tuple[str, str]]:
         rows = self.rows(
@@ -212,3 +386,99 @@ class SparqlStore:
 
     def close(self) -> None:
         self._http.close()
+
+
+RDF_TYPE = URIRef("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+STAGED_ROOT = URIRef("urn:medgrade:staging#Root")
+
+
+def _batches(quads: list[Quad], size: int) -> Iterator[list[Quad]]:
+    """``quads`` in batches of about ``size``, the quads sharing a blank node in one batch."""
+    parent: dict[BNode, BNode] = {}
+
+    def find(b: BNode) -> BNode:
+        while parent.get(b, b) != b:
+            b = parent[b]
+        return b
+
+    for q in quads:
+        blanks = [x for x in (q[0], q[2]) if isinstance(x, BNode)]
+        for b in blanks:
+            parent.setdefault(b, b)
+        if len(blanks) == 2 and find(blanks[0]) != find(blanks[1]):
+            parent[find(blanks[0])] = find(blanks[1])
+    groups: dict[BNode, list[Quad]] = {}
+    batch: list[Quad] = []
+    for q in quads:
+        blank = next((x for x in (q[0], q[2]) if isinstance(x, BNode)), None)
+        if blank is not None:
+            groups.setdefault(find(blank), []).append(q)
+            continue
+        batch.append(q)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    for group in groups.values():
+        if batch and len(batch) + len(group) > size:
+            yield batch
+            batch = []
+        batch.extend(group)
+    if batch:
+        yield batch
+
+
+_WHERE = re.compile(r"\bWHERE\s*\{|\bASK\s*\{", re.I)
+_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+
+
+def _with_values(query: str, bindings: Mapping[str, Node] | None) -> str:
+    """``query`` with the bindings as a ``VALUES`` block at the start of its WHERE group (the
+    same join as a trailing VALUES clause, which Virtuoso refuses after ASK and for variables
+    not projected)."""
+    if not bindings:
+        return query
+    block = values_clause(bindings).strip()
+    m = _WHERE.search(query)
+    return query[: m.end()] + " " + block + " " + query[m.end() :] if m else query + "\n" + block
+
+
+_NAMED_GRAPH = re.compile(r"\bGRAPH\s*<([^>]*)>", re.I)
+_COPYING = re.compile(r"\b(ADD|COPY|MOVE)\b", re.I)
+
+
+def _adds_graph(request: str, known: set[URIRef]) -> bool:
+    """Whether an update may add a graph to ``known`` (so that a listing must be made again)."""
+    named = {g for g in _NAMED_GRAPH.findall(request) if not g.startswith(STAGING)}
+    return bool(named - {str(g) for g in known}) or _COPYING.search(request) is not None
+
+
+def canonical(term: Any) -> Any:
+    """Booleans in their canonical form (Virtuoso answers ``"1"^^xsd:boolean``)."""
+    if isinstance(term, ox.Literal) and term.datatype.value == _BOOLEAN and term.value in ("1", "0"):
+        return ox.Literal("true" if term.value == "1" else "false", datatype=term.datatype)
+    return term
+
+
+def _plain(term: Any) -> str | None:
+    return None if term is None else str(canonical(term).value)
+
+
+class _Stream(io.RawIOBase):
+    """A readable file over an iterator of byte chunks (an HTTP response as it arrives)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks, self._rest = chunks, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._rest:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._rest = chunk
+        n = min(len(buffer), len(self._rest))
+        buffer[:n] = self._rest[:n]
+        self._rest = self._rest[n:]
+        return n

@@ -1,8 +1,8 @@
 """The FastAPI application factory: ``create_app(settings)``. No module-level app, no globals.
 
 The application holds one :class:`kg.service.Service` (one store), the SPARQL query workers
-(embedded store on disk), the API keys and a write lock: writes are serialised, reads run
-concurrently.
+(embedded store on disk), the API keys and a write gate: writes are serialised, reads run
+concurrently; a read-only replica (``MEDGRADE_READ_ONLY``) refuses writes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import problems
 from api.auth import Keys
 from kg import __version__
-from kg.errors import NotFoundError, TooLargeError
+from kg.errors import NotFoundError, ReadOnlyError, TooLargeError
 from kg.ontology import Ontology
 from kg.query_workers import QueryWorkers
 from kg.service import Service
@@ -66,6 +66,26 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
 
+class WriteGate:
+    """Serialises the writes of one process (a re-entrant lock); on a read-only replica every
+    write is refused before it starts."""
+
+    def __init__(self, read_only: bool) -> None:
+        self.read_only = read_only
+        self._lock = threading.RLock()
+
+    def __enter__(self) -> None:
+        if self.read_only:
+            raise ReadOnlyError(
+                "this server is read-only (MEDGRADE_READ_ONLY): send writes to the writer process",
+                "本服务为只读（MEDGRADE_READ_ONLY）：写操作请发往负责写入的服务",
+            )
+        self._lock.acquire()
+
+    def __exit__(self, *_: object) -> None:
+        self._lock.release()
+
+
 def create_app(
     settings: Settings | None = None, ontology: Ontology | None = None, service: Service | None = None
 ) -> FastAPI:
@@ -73,8 +93,9 @@ def create_app(
     settings = settings or (service.settings if service else Settings())
     owned = service is None
     service = service or Service(settings, ontology=ontology)
-    for line in service.recover():  # what an interrupted process left: undone or finished first
-        log.warning("recovery: %s", line)
+    if not settings.read_only:  # a replica leaves recovery to the writer
+        for line in service.recover():  # what an interrupted process left: undone or finished first
+            log.warning("recovery: %s", line)
     workers = QueryWorkers(service.store, settings.query_workers, settings.query_snapshot_quads)
 
     @asynccontextmanager
@@ -95,7 +116,7 @@ def create_app(
     app.state.service = service
     app.state.workers = workers if workers.store is not None else None
     app.state.keys = Keys(settings.api_keys)
-    app.state.write_lock = threading.RLock()
+    app.state.write_lock = WriteGate(settings.read_only)
     problems.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     origins = settings.cors_origin_list()
@@ -139,6 +160,7 @@ def create_app(
         return {
             "status": "ok" if store["ok"] else "degraded",
             "version": __version__,
+            "read_only": request.app.state.settings.read_only,
             "store": store,
             "ontology": {"directory": str(o.directory), "triples": len(o.graph), "levels": len(o.levels)},
         }

@@ -23,7 +23,6 @@ from kg.errors import InputError, QueryError, TooLargeError
 from kg.namespaces import MG
 from kg.sparql_endpoint import Dataset, Limits, NotAcceptable, negotiate, query, update
 from kg.stewardship import governance_record
-from kg.store import Changeset, Graphs
 
 router = APIRouter()
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -166,10 +165,8 @@ def _update(request: Request, text: str, using: Dataset, who: Caller) -> None:
     body = text.rstrip()
     while body.endswith(";"):
         body = body[:-1].rstrip()
-    from kg.service import PENDING_QUAD
-
-    # the update, its audit record and the pending-levels marker: one transaction
-    combined = f"{body}\n;\n{Changeset(Graphs.AUDIT, extra=[*quads, PENDING_QUAD]).update_request()}"
+    # the update, its audit record, the pending-levels marker and the inventory version: one request
+    combined = f"{body}\n;\n{service.external_write(quads)}"
     with state.write_lock:
         update(service.store, combined, using)
         service.after_external_change()

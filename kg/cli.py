@@ -752,9 +752,16 @@ def serve_command(
     settings = settings_for(ctx)
     svc = Service(settings)
     try:
-        with _progress("初始化 / initialising") as progress:
-            task = progress.add_task("init", total=None)
-            svc.initialize(demo=demo, progress=lambda n: progress.advance(task, n))  # the demo arrives validated
+        if settings.read_only:  # a replica: the writer initialises and recovers the shared store
+            if not svc.initialized():
+                raise InputError(
+                    f"{settings.store} is not initialised: start the writer (without MEDGRADE_READ_ONLY) first",
+                    f"{settings.store} 尚未初始化：请先启动负责写入的服务（不设 MEDGRADE_READ_ONLY）",
+                )
+        else:
+            with _progress("初始化 / initialising") as progress:
+                task = progress.add_task("init", total=None)
+                svc.initialize(demo=demo, progress=lambda n: progress.advance(task, n))  # the demo arrives validated
         levels = svc.status()
         base = f"http://{host}:{port}"
         console.print(
@@ -763,7 +770,11 @@ def serve_command(
             f"  API 文档 / API docs:   {base}/docs\n"
             f"  SPARQL 端点 / endpoint: {base}/sparql\n"
             f"  健康 / health:          {base}/health\n"
-            f"  写操作需 API 密钥 / writes need an API key: medgrade apikey create NAME --role steward",
+            + (
+                "  只读副本，写操作请发往写入服务 / read-only replica: send writes to the writer"
+                if settings.read_only
+                else "  写操作需 API 密钥 / writes need an API key: medgrade apikey create NAME --role steward"
+            ),
             highlight=False,
         )
         uvicorn.run(create_app(service=svc), host=host, port=port, log_level="info")

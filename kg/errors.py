@@ -129,6 +129,14 @@ class ConflictError(MedgradeError):
     title_zh = "冲突"
 
 
+class ReadOnlyError(MedgradeError):
+    """This server is a read-only replica (``MEDGRADE_READ_ONLY``): writes go to the writer."""
+
+    status = 405
+    title_en = "Read-only server"
+    title_zh = "只读服务"
+
+
 class OntologyError(MedgradeError):
     """The ontology files cannot be read, or lack what medgrade needs from them."""
 

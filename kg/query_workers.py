@@ -30,7 +30,9 @@ from kg.store import Store
 
 GRACE = 2.0  # seconds past the limit before the worker is killed (it stops itself between solutions)
 RETRIES = 5  # reopen the read-only view when the writer compacted a file away under it
-FLUSH_EVERY = 1.0  # seconds: a read-only view replays the write-ahead log, so keep it short
+FLUSH_EVERY = 5.0  # seconds: a read-only view replays the write-ahead log, so keep it short; but
+# every flush adds a file that compaction must merge, and RocksDB holds a flush back while too
+# many are waiting (a server that flushed on every write stalled for minutes under 16 clients)
 
 
 def _vanished(exc: BaseException) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import tempfile
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,7 @@ from kg.ontology_files import load_files
 from kg.propagation import Lineage, PropagationReport, preview, propagate
 from kg.settings import Settings
 from kg.store import Changeset, Graphs, Store, sparql_term
-from kg.store.base import Triple, as_int, nt_line, parts_pattern
+from kg.store.base import Quad, Triple, as_int, nt_line, parts_pattern
 from kg.validation import Report, Validator, load_shapes
 
 if TYPE_CHECKING:
@@ -47,6 +48,11 @@ IMPORT_JOURNAL = URIRef("https://w3id.org/medgrade/graph/inventory#bulk-import")
 # found by the next process, it means a process died in between (see Service.recover).
 PENDING = URIRef("https://w3id.org/medgrade/graph/inferred#pending")
 PENDING_QUAD = (PENDING, DCTERMS.description, Literal("derived levels being recomputed / 派生级别重算中"), Graphs.META)
+# The inventory's version: a new value with every write of the inventory (same transaction). A
+# process keeps its lineage for incremental changes only while the version is the one it read
+# or wrote itself; another process's write (a command-line import into a shared SPARQL
+# server, say) makes it read the lineage again.
+VERSION = URIRef("https://w3id.org/medgrade/graph/inventory#version")
 _CHUNK = 2_000
 
 
@@ -124,6 +130,7 @@ class Service:
         self._lineage: Lineage | None = None
         self._classifier: Classifier | None = None
         self._pending = False  # this process set the pending-levels marker
+        self._version: str | None = None  # the inventory version the kept lineage was read at
 
     @property
     def ontology(self) -> Ontology:
@@ -325,7 +332,8 @@ class Service:
                 report.propagation = self.lineage_change(add=additions)
             elif propagate:
                 report.propagation = self.propagate()  # derived levels follow every change
-        self.store.flush()
+        if report.bulk:  # bulk loads bypass the write-ahead log; transactions are in it already
+            self.store.flush()  # (a flush per OpenLineage event piled up files until RocksDB stalled)
         return report
 
     def _stream(
@@ -432,9 +440,7 @@ class Service:
                 changes.subjects.add(record.root)
                 changes.triples += record.triples
         if changes.subjects or changes.triples:
-            changes.extra.append(PENDING_QUAD)
-            self._pending = True
-            self.store.apply(changes)
+            self._write_inventory(changes)
             report.triples = len(changes.triples)
 
     def _bulk(self, records: list[Record], report: ImportReport) -> None:
@@ -519,10 +525,11 @@ class Service:
             quads += [(rec, MG.concerns, root, Graphs.AUDIT) for root in sorted(changed)]
         # the audit record and the end of a bulk import's journal entry: one transaction
         closing = {IMPORT_JOURNAL} if (close_journal or report.bulk) else set()
+        changes = Changeset(Graphs.META, subjects=closing, extra=quads)
         if closing:  # the bulk-loaded inventory is complete; its derived levels are not yet
-            quads.append(PENDING_QUAD)
-            self._pending = True
-        self.store.apply(Changeset(Graphs.META, subjects=closing, extra=quads))
+            self._write_inventory(changes)
+        else:
+            self.store.apply(changes)
         return rec
 
     def after_external_change(self) -> PropagationReport:
@@ -534,9 +541,25 @@ class Service:
         """The lineage kept for incremental changes, read from the store when there is none.
         A writer takes it *before* changing the inventory, then passes the change to
         :meth:`lineage_change`."""
-        if self._lineage is None:
+        version = self._inventory_version()
+        if self._lineage is None or version != self._version:
+            self._version = version  # read first: a write while the lineage is read changes it
             self._lineage = Lineage(self.store, self.ontology)
         return self._lineage
+
+    def _inventory_version(self) -> str | None:
+        return next((o for p, o in self.store.about(str(VERSION), Graphs.META) if p == str(DCTERMS.identifier)), None)
+
+    def _write_inventory(self, changes: Changeset) -> None:
+        """Apply a change of the inventory with the pending-levels marker (cleared when the
+        levels follow: :meth:`lineage_change`, :meth:`propagate`) and a new inventory version."""
+        version = uuid.uuid4().hex
+        changes.extra.append(PENDING_QUAD)
+        changes.stamps.append((VERSION, DCTERMS.identifier, Literal(version), Graphs.META))
+        current = self._lineage is not None and self._inventory_version() == self._version
+        self.store.apply(changes)
+        self._pending = True
+        self._version = version if current else None  # the kept lineage follows this write
 
     def lineage_change(
         self,
@@ -680,22 +703,33 @@ class Service:
         """Validate the store with the SHACL shapes: everything, or what ``changed`` affects."""
         return self.validator().validate(changed)
 
-    def change(self, changes: Changeset, changed: Iterable[URIRef], derivations: bool = True) -> Report:
-        """Apply a changeset and re-validate incrementally what it touches (before and after).
+    def change(
+        self,
+        changes: Changeset,
+        changed: Iterable[URIRef],
+        derivations: bool = True,
+        levels: Callable[[], PropagationReport] | None = None,
+    ) -> Report:
+        """Apply a changeset, let the derived levels follow (``levels``: the incremental
+        propagation of this change), then re-validate incrementally what it touches before and
+        after, and the things whose derived levels changed (R11 and R12 read them).
 
         ``derivations``: whether the change may add or remove derivations (cycle checks)."""
         validator = self.validator()
         changed = set(changed)
         before = validator.affected(changed, derivations)
-        changes.extra.append(PENDING_QUAD)  # cleared when the levels follow (lineage_change, propagate)
-        self.store.apply(changes)
-        self._pending = True
+        self._write_inventory(changes)
+        if levels is not None:
+            changed |= {URIRef(x) for x in levels().changed}
         return validator.validate(changed, before=before, derivations=derivations)
 
-    def mark_pending(self) -> str:
-        """The SPARQL Update operation that sets the marker, for writes made as SPARQL."""
-        s, p, o, g = PENDING_QUAD
-        return f"INSERT DATA {{ GRAPH {sparql_term(g)} {{ {sparql_term(s)} {sparql_term(p)} {sparql_term(o)} }} }}"
+    def external_write(self, quads: list[Quad]) -> str:
+        """For a write made as SPARQL: the update operations that add ``quads`` (its audit
+        record), the pending-levels marker and a new inventory version, to be sent in the
+        same request; the caller then runs :meth:`after_external_change`."""
+        version = (VERSION, DCTERMS.identifier, Literal(uuid.uuid4().hex), Graphs.META)
+        self._lineage = None
+        return Changeset(Graphs.AUDIT, extra=[*quads, PENDING_QUAD], stamps=[version]).update_request()
 
     def _clear_pending(self) -> None:
         if self._pending:

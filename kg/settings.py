@@ -19,6 +19,9 @@
     the API keys file (TOML, hashed tokens; ``medgrade apikey``), default ``./medgrade-apikeys.toml``
 ``MEDGRADE_READ_REQUIRES_KEY``
     whether reads through the API need a key too (default false: reads are open, writes need one)
+``MEDGRADE_READ_ONLY``
+    a read-only API process (default false): it answers reads from the shared store and refuses
+    every write with 405; one writer process and any number of these share a SPARQL server
 ``MEDGRADE_QUERY_TIMEOUT``
     seconds a SPARQL query may run (default 30)
 ``MEDGRADE_QUERY_MAX_RESULTS``
@@ -76,6 +79,7 @@ class Settings(BaseSettings):
     openlineage_namespace: str = "medgrade"
     api_keys: Path = Path("medgrade-apikeys.toml")
     read_requires_key: bool = False
+    read_only: bool = False
     query_timeout: float = Field(default=30.0, gt=0)
     query_max_results: int = Field(default=100_000, gt=0)
     query_workers: int = Field(default=2, ge=1, le=64)

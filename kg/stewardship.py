@@ -130,9 +130,10 @@ def assess(
                 (node, MG.impactObject, URIRef(obj.iri)),
                 (node, MG.impactDegree, URIRef(deg.iri)),
             ]
-    report = svc.change(Changeset(Graphs.INVENTORY, triples=triples, removals=removals, extra=quads), {a}, False)
-    if lv is not None:
-        svc.lineage_change(set_levels={str(a): lv.rank})
+    levels = (lambda: svc.lineage_change(set_levels={str(a): lv.rank})) if lv is not None else None
+    report = svc.change(
+        Changeset(Graphs.INVENTORY, triples=triples, removals=removals, extra=quads), {a}, False, levels
+    )
     return {"record": str(rec), "level": svc.level(str(a)), "validation": report.to_dict()}
 
 
@@ -211,7 +212,6 @@ def add_derivation(
             )
             if approval.get("approval_note"):
                 triples.append((ap, MG.justification, Literal(approval["approval_note"])))
-    report = svc.change(Changeset(Graphs.INVENTORY, triples=triples, extra=quads), {s, t}, True)
     approved = bool(approval) or (
         act is not None and svc.store.ask(f"ASK {{ GRAPH {INV} {{ {sparql_term(act)} <{MG.approval}> ?a }} }}")
     )
@@ -222,5 +222,11 @@ def add_derivation(
         if reducing and kind is not None and kind.removes_personal_information
         else frozenset()
     )
-    svc.lineage_change(add=[Derivation(str(s), str(t), str(act) if act else None, cap, clears)])
+    derivation = Derivation(str(s), str(t), str(act) if act else None, cap, clears)
+    report = svc.change(
+        Changeset(Graphs.INVENTORY, triples=triples, extra=quads),
+        {s, t},
+        True,
+        lambda: svc.lineage_change(add=[derivation]),
+    )
     return {"record": str(rec), "level": svc.level(str(t)), "validation": report.to_dict()}

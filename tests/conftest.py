@@ -116,11 +116,12 @@ def remote_descriptor(request: pytest.FixtureRequest, kind: str) -> tuple[str, d
     base, system = request.getfixturevalue("virtuoso_url")  # shared: emptied of what earlier tests left
     need(not base.startswith("unavailable"), f"{REMOTE[kind]}: {base}")
     descriptor, account = f"sparql:{base}/sparql|{base}/sparql-auth", {"user": "dba", "password": "dba"}
-    keep = ", ".join(f"<{g}>" for g in sorted(system))
-    clear = f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g NOT IN ({keep})) }}"
     s = open_store(descriptor, **account)
-    try:
-        s.update(clear)
+    try:  # drop every graph but Virtuoso's own (a DROP is much faster than a DELETE of the quads)
+        left = s.rows("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        drops = [f"DROP SILENT GRAPH <{g}>" for (g,) in left if g and g not in system]
+        if drops:
+            s.update(" ;\n".join(drops))
     finally:
         s.close()
     return descriptor, account

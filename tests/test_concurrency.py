@@ -18,7 +18,6 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-import pytest
 
 from kg import apikeys
 from kg.service import Service

@@ -135,7 +135,7 @@ def test_killed_propagation_is_finished_on_restart(tmp_path: Path) -> None:
         svc = Service(Settings(store=f"oxigraph:{store}"))
         expected = svc.level("crash-p-59999")
         svc.store.drop_graph(Graphs.INFERRED)  # as before a first propagation, with the levels
-        svc.store.update(svc.mark_pending())  # pending as after any write that changes the inventory
+        svc.store.update(svc.external_write([]))  # pending as after any write that changes the inventory
         svc.close()
         t0 = time.monotonic()
         killed += kill_after(medgrade(store, "propagate"), rnd.uniform(0.5, 6.0))

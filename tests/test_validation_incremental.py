@@ -117,3 +117,24 @@ def test_an_incremental_run_checks_only_what_a_change_touches(tmp_path: Path) ->
     report = svc.change(changes, changed)
     assert report.checked is not None and report.checked < 12  # the tube log, its parts and its descendant
     assert any(r.rule == "R3" and r.focus_id == "ct-01-tube" for r in report.results)
+
+
+def test_steward_writes_are_validated_after_the_levels_follow(onto) -> None:
+    """An assessment or a derivation changes effective levels (here and downstream), which R11
+    and R12 read: the stored report after each write is that of a full run."""
+    svc = Service(Settings(store="memory:"), store=open_store("memory:"), ontology=onto)
+    svc.initialize(demo=True)
+    ids = [a["id"] for a in svc.assets(limit=60)["items"]]
+
+    def results() -> list[tuple[str, str, str]]:
+        return sorted((r.focus, r.rule, r.message_en) for r in svc.validator().stored().results)
+
+    for k, asset in enumerate(ids[:6]):
+        svc.assess(asset, actor="t", justification="t", level=str(2 + k % 4))
+        incremental = results()
+        svc.validate()
+        assert incremental == results(), asset
+    svc.add_derivation(ids[0], ids[7], actor="t", justification="t")
+    incremental = results()
+    svc.validate()
+    assert incremental == results()

@@ -144,6 +144,7 @@ class Changeset:
     triples: list[Triple] = field(default_factory=list)
     extra: list[Quad] = field(default_factory=list)
     removals: list[Triple] = field(default_factory=list)  # exact triples of ``graph`` to remove
+    stamps: list[Quad] = field(default_factory=list)  # (s, p, o, g): o becomes the only value of s's p in g
 
     def update_request(self) -> str:
         """The whole change as one SPARQL Update request."""
@@ -156,9 +157,11 @@ class Changeset:
                 f"DELETE {{ GRAPH {g} {{ ?s ?p ?o }} }} WHERE {{ GRAPH {g} {{ {parts_pattern(sorted(self.subjects))}"
                 " ?s ?p ?o } }"
             )
+        for s, p, _, q in self.stamps:
+            ops.append(f"DELETE WHERE {{ GRAPH {sparql_term(q)} {{ {sparql_term(s)} {sparql_term(p)} ?o }} }}")
         body = [f"GRAPH {g} {{\n" + "\n".join(_nt(t) for t in self.triples) + "\n}"] if self.triples else []
         by_graph: dict[URIRef, list[str]] = {}
-        for s, p, o, q in self.extra:
+        for s, p, o, q in [*self.extra, *self.stamps]:
             by_graph.setdefault(q, []).append(_nt((s, p, o)))
         body += [f"GRAPH {sparql_term(q)} {{\n" + "\n".join(lines) + "\n}" for q, lines in by_graph.items()]
         if body:
@@ -166,7 +169,7 @@ class Changeset:
         return " ;\n".join(ops)
 
     def __len__(self) -> int:
-        return len(self.triples) + len(self.extra) + len(self.removals)
+        return len(self.triples) + len(self.extra) + len(self.removals) + len(self.stamps)
 
 
 def _nt(t: Triple) -> str:

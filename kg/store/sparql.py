@@ -6,9 +6,9 @@ raw ``application/sparql-query`` body). Tested against the Oxigraph server and V
 * **Atomic changes.** SPARQL servers differ in what they make atomic: Oxigraph, Fuseki and
   GraphDB a whole request, Virtuoso only each operation of it (it commits after every
   statement). A changeset is therefore written as *one* ``DELETE … INSERT … WHERE`` operation,
-  which every server applies all or nothing. Its data travels inline (``VALUES``) when small;
-  a large one, or one with blank nodes, is first sent in batches into private staging graphs
-  (``urn:medgrade:staging:…``, invisible to medgrade) that the final operation reads from.
+  which every server applies all or nothing. Its data is first sent, in batches, into private
+  staging graphs (``urn:medgrade:staging:…``, invisible to medgrade) that the final operation
+  reads, and which are dropped afterwards.
 * **Request size.** No request carries more than :data:`BATCH` triples: Virtuoso's SPARQL
   compiler runs out of memory at about 5,000 lines of one request.
 * **Whose graphs.** A shared server holds graphs of its own (Virtuoso's system graphs): the
@@ -241,10 +241,10 @@ class SparqlStore:
             self._post(self.update_url, {"update": request})
 
     def apply(self, changes: Changeset) -> None:
-        self._swap(changes.graph, changes.subjects, changes.removals, changes.triples, changes.extra)
+        self._swap(changes.graph, changes.subjects, changes.removals, changes.triples, changes.extra, changes.stamps)
 
     def replace_graph(self, graph: URIRef, triples: Iterable[Triple]) -> None:
-        self._swap(graph, set(), [], list(triples), [], clear=True)
+        self._swap(graph, set(), [], list(triples), [], [], clear=True)
 
     def drop_graph(self, graph: URIRef) -> None:
         self.update(f"DROP SILENT GRAPH {sparql_term(graph)}")
@@ -256,13 +256,15 @@ class SparqlStore:
         removals: list[Triple],
         triples: list[Triple],
         extra: list[Quad],
+        stamps: list[Quad],
         clear: bool = False,
     ) -> None:
         """One ``DELETE … INSERT … WHERE`` operation: remove ``subjects`` with their parts, the
         ``removals`` (or, with ``clear``, everything) from ``graph``; add ``triples`` to it and
-        ``extra`` to theirs. The data is staged first, in private graphs the operation reads
+        ``extra`` to theirs; make each stamp's object the only value of its subject's property. The data is staged first, in private graphs the operation reads
         (no ``VALUES`` branches and no graph variables in templates: Virtuoso mishandles both)."""
         staging = f"{STAGING}{uuid.uuid4()}/"
+        extra = [*extra, *stamps]
         targets = [graph, *dict.fromkeys(q for *_, q in extra if q != graph)]
         stage_of = {t: URIRef(f"{staging}{i}") for i, t in enumerate(targets)}
         roots, dropped = URIRef(staging + "roots"), URIRef(staging + "removals")
@@ -271,7 +273,7 @@ class SparqlStore:
         quads += [(s, p, o, stage_of[graph]) for s, p, o in triples]
         quads += [(s, p, o, stage_of[q]) for s, p, o, q in extra]
         g = sparql_term(graph)
-        branches = []
+        branches, forget = [], []
         if subjects:
             source = f"GRAPH {sparql_term(roots)} {{ ?root a {sparql_term(STAGED_ROOT)} }}"
             branches.append(f"{{ GRAPH {g} {{ {parts_pattern([], source)} ?s ?p ?o }} }}")
@@ -279,12 +281,16 @@ class SparqlStore:
             branches.append(f"{{ GRAPH {sparql_term(dropped)} {{ ?s ?p ?o }} }}")
         if clear:
             branches.append(f"{{ GRAPH {g} {{ ?s ?p ?o }} }}")
+        for i, (s, p, _, q) in enumerate(stamps):  # their old values
+            old = f"GRAPH {sparql_term(q)} {{ {sparql_term(s)} {sparql_term(p)} ?old{i} }}"
+            branches.append(f"{{ {old} }}")
+            forget.append(old)
         used = [t for t in targets if any(q == stage_of[t] for *_, q in quads)]
         branches += [f"{{ GRAPH {sparql_term(stage_of[t])} {{ ?s{i} ?p{i} ?o{i} }} }}" for i, t in enumerate(used)]
         template = " ".join(f"GRAPH {sparql_term(t)} {{ ?s{i} ?p{i} ?o{i} }}" for i, t in enumerate(used))
         if not branches:
             return
-        delete = f"DELETE {{ GRAPH {g} {{ ?s ?p ?o }} }}\n"  # always: Virtuoso fails a bare multi-graph INSERT
+        delete = f"DELETE {{ GRAPH {g} {{ ?s ?p ?o }} {' '.join(forget)} }}\n"  # always: Virtuoso fails a bare INSERT
         insert = f"INSERT {{ {template} }}\n" if template else ""
         try:
             self._stage(quads)

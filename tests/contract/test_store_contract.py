@@ -206,3 +206,24 @@ def test_oxigraph_store_persists(tmp_path: Path) -> None:
 def test_unknown_descriptor() -> None:
     with pytest.raises(InputError, match="oxigraph:PATH"):
         open_store("postgres://x")
+
+
+def test_a_large_change_with_blank_nodes_is_one_change(store: Store) -> None:
+    """5,000 triples with blank nodes (more than one request to a server carries) replace a
+    subject's description in one change; nothing is left in staging graphs."""
+    store.apply(Changeset(G, triples=[(A, RDFS.label, Literal("old")), (URIRef(f"{A}/part"), P, A)]))
+    big = [(A, P, Literal(i)) for i in range(4000)]
+    for i in range(500):
+        b = BNode()
+        big += [(A, RDFS.seeAlso, b), (b, RDFS.label, Literal(f"节点 {i}"))]
+    store.apply(Changeset(G, subjects={A}, triples=big, extra=[(C, RDFS.label, Literal("audit"), Graphs.AUDIT)]))
+    assert store.count(G) == 5000 and labels(store, Graphs.AUDIT) == {str(C): "audit"}
+    blank_labels = store.rows(
+        f"SELECT ?l WHERE {{ GRAPH {sparql_term(G)} {{ {sparql_term(A)} {sparql_term(RDFS.seeAlso)} ?b . "
+        f"?b {sparql_term(RDFS.label)} ?l }} }}"
+    )
+    assert len(blank_labels) == 500  # each blank node kept its label (staged in one batch)
+    assert not store.ask(f"ASK {{ GRAPH {sparql_term(G)} {{ {sparql_term(A)} {sparql_term(RDFS.label)} ?l }} }}")
+    assert (
+        store.rows('SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), "urn:medgrade:staging")) }') == []
+    )

@@ -93,3 +93,37 @@ def test_read_only_replica_beside_the_writer(kind: str, request: pytest.FixtureR
                 proc.wait(30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+
+
+@pytest.mark.parametrize("kind", ["oxigraph-server", "virtuoso"])
+def test_the_in_memory_copy_follows_own_writes_and_is_made_again_after_others(
+    kind: str, request: pytest.FixtureRequest
+) -> None:
+    """pyshacl reads an in-memory copy of a remote store: kept across this process's writes
+    (applied to it too), copied again after a write by anyone else."""
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import RDFS
+
+    from kg.store import Changeset, Graphs
+
+    descriptor, account = remote_descriptor(request, kind)
+    mine, other = open_store(descriptor, **account), open_store(descriptor, **account)
+    a, b = URIRef("https://example.org/h/a"), URIRef("https://example.org/h/b")
+
+    def label(view, subject: URIRef) -> list[str]:  # type: ignore[no-untyped-def]
+        q = f"SELECT ?l WHERE {{ GRAPH <{Graphs.INVENTORY}> {{ <{subject}> <{RDFS.label}> ?l }} }}"
+        return [s["l"].value for s in view.query(q)]
+
+    try:
+        mine.apply(Changeset(Graphs.INVENTORY, triples=[(a, RDFS.label, Literal("one"))]))
+        copy = mine.oxigraph_view()
+        assert label(copy, a) == ["one"]
+        mine.apply(Changeset(Graphs.INVENTORY, subjects={a}, triples=[(a, RDFS.label, Literal("two"))]))
+        mine.update(f"INSERT DATA {{ GRAPH <{Graphs.INVENTORY}> {{ <{b}> <{RDFS.label}> 'b' }} }}")
+        assert mine.oxigraph_view() is copy and label(copy, a) == ["two"] and label(copy, b) == ["b"]
+        other.apply(Changeset(Graphs.INVENTORY, subjects={a}, triples=[(a, RDFS.label, Literal("three"))]))
+        again = mine.oxigraph_view()
+        assert again is not copy and label(again, a) == ["three"] and label(again, b) == ["b"]
+    finally:
+        mine.close()
+        other.close()

@@ -57,6 +57,16 @@ SCOPE = "https://w3id.org/medgrade/"  # the store's graphs on a shared server (a
 STAGING = "urn:medgrade:staging:"
 GRAPHS_TTL = 10.0  # seconds a listing of the store's graphs is reused
 _DCT_TYPE = "http://purl.org/dc/terms/type"
+_DCT_ID = "http://purl.org/dc/terms/identifier"
+# Every write also replaces one triple in a graph of its own (outside the store's graphs): an
+# id of that write. A process's in-memory copy of the store is current while the id is the one
+# of its own last write.
+WRITTEN = URIRef("urn:medgrade:written")
+WRITTEN_LAST = URIRef("urn:medgrade:written#last")
+
+
+def _written_stamp() -> Quad:
+    return (WRITTEN_LAST, URIRef(_DCT_ID), Literal(uuid.uuid4().hex), WRITTEN)
 
 
 class ServerAuth(httpx.Auth):
@@ -96,6 +106,9 @@ class SparqlStore:
         self.descriptor = f"sparql:{query_url}|{self.update_url}"
         self.max_update_triples = BATCH  # what one request may carry (kg.propagation batches by it)
         self._graphs: tuple[float, set[URIRef]] | None = None  # listed when, and what
+        self._mirror: ox.Store | None = None  # a copy for pyshacl, kept while no one else writes
+        self._mirror_written: str | None = None  # the write stamp the mirror is at
+        self._last_written = ""
         auth = ServerAuth(user, password or "") if user else None
         self._http = httpx.Client(timeout=timeout, auth=auth, follow_redirects=False)
 
@@ -235,16 +248,41 @@ class SparqlStore:
         return g
 
     def update(self, request: str) -> None:
-        if request.strip():
-            if self._graphs is not None and _adds_graph(request, self._graphs[1]):
-                self._graphs = None
-            self._post(self.update_url, {"update": request})
+        """Run ``request`` with a new write stamp (its last operation), and on the mirror."""
+        request = request.strip()
+        while request.endswith(";"):
+            request = request[:-1].rstrip()
+        if request:
+            written = _written_stamp()
+            self._last_written = str(written[2])
+            self._send(f"{request} ;\n{Changeset(WRITTEN, stamps=[written]).update_request()}")
+            self._mirrored(request, self._last_written)
+
+    def _send(self, request: str) -> None:
+        if self._graphs is not None and _adds_graph(request, self._graphs[1]):
+            self._graphs = None
+        self._post(self.update_url, {"update": request})
+
+    def _mirrored(self, request: str, written: str) -> None:
+        """Apply a write the server took to the mirror too (dropped if that fails)."""
+        if self._mirror is None:
+            return
+        try:
+            self._mirror.update(request)
+            self._mirror_written = written
+        except (SyntaxError, OSError, ValueError, RuntimeError):
+            self._mirror = None
 
     def apply(self, changes: Changeset) -> None:
         self._swap(changes.graph, changes.subjects, changes.removals, changes.triples, changes.extra, changes.stamps)
+        self._mirrored(changes.update_request(), self._last_written)
 
     def replace_graph(self, graph: URIRef, triples: Iterable[Triple]) -> None:
-        self._swap(graph, set(), [], list(triples), [], [], clear=True)
+        triples = list(triples)
+        self._swap(graph, set(), [], triples, [], [], clear=True)
+        lines = "\n".join(nt_line(t) for t in triples)
+        g = sparql_term(graph)
+        self._mirrored(f"DROP SILENT GRAPH {g} ;\nINSERT DATA {{ GRAPH {g} {{\n{lines}\n}} }}", self._last_written)
 
     def drop_graph(self, graph: URIRef) -> None:
         self.update(f"DROP SILENT GRAPH {sparql_term(graph)}")
@@ -264,6 +302,9 @@ class SparqlStore:
         ``extra`` to theirs; make each stamp's object the only value of its subject's property. The data is staged first, in private graphs the operation reads
         (no ``VALUES`` branches and no graph variables in templates: Virtuoso mishandles both)."""
         staging = f"{STAGING}{uuid.uuid4()}/"
+        written = _written_stamp()
+        self._last_written = str(written[2])
+        stamps = [*stamps, written]
         extra = [*extra, *stamps]
         targets = [graph, *dict.fromkeys(q for *_, q in extra if q != graph)]
         stage_of = {t: URIRef(f"{staging}{i}") for i, t in enumerate(targets)}
@@ -294,10 +335,10 @@ class SparqlStore:
         insert = f"INSERT {{ {template} }}\n" if template else ""
         try:
             self._stage(quads)
-            self.update(delete + insert + "WHERE {\n" + "\nUNION ".join(branches) + "\n}")
+            self._send(delete + insert + "WHERE {\n" + "\nUNION ".join(branches) + "\n}")
         finally:
             if quads:
-                self.update(" ;\n".join(f"DROP SILENT GRAPH {sparql_term(sg)}" for sg in {q for *_, q in quads}))
+                self._send(" ;\n".join(f"DROP SILENT GRAPH {sparql_term(sg)}" for sg in {q for *_, q in quads}))
 
     def _stage(self, quads: list[Quad]) -> None:
         """Send ``quads`` (to staging graphs) in batches, each blank node's quads in one batch
@@ -309,7 +350,7 @@ class SparqlStore:
                 by_graph.setdefault(q, []).append(nt_line((s, p, o)))
             body = "\n".join(f"GRAPH {sparql_term(q)} {{\n" + "\n".join(lines) + "\n}" for q, lines in by_graph.items())
             blank = any(isinstance(t, BNode) for q in batch for t in q[:3])
-            self.update(f"INSERT {{\n{body}\n}} WHERE {{}}" if blank else f"INSERT DATA {{\n{body}\n}}")
+            self._send(f"INSERT {{\n{body}\n}} WHERE {{}}" if blank else f"INSERT DATA {{\n{body}\n}}")
 
     def bulk_load(self, path: Path, fmt: str, graph: URIRef) -> None:
         """Stream the file to the server in batches of INSERT DATA (one transaction each)."""
@@ -319,10 +360,12 @@ class SparqlStore:
         for t in ox.parse(path=str(path), format=formats[fmt]):
             batch.append(f"{t.subject} {t.predicate} {t.object} .")
             if len(batch) >= BATCH:
-                self.update(f"INSERT DATA {{ GRAPH {g} {{\n" + "\n".join(batch) + "\n} }")
+                self._send(f"INSERT DATA {{ GRAPH {g} {{\n" + "\n".join(batch) + "\n} }")
                 batch.clear()
         if batch:
-            self.update(f"INSERT DATA {{ GRAPH {g} {{\n" + "\n".join(batch) + "\n} }")
+            self._send(f"INSERT DATA {{ GRAPH {g} {{\n" + "\n".join(batch) + "\n} }")
+        self._mirror = None  # copied again when next needed
+        self._send(Changeset(WRITTEN, stamps=[_written_stamp()]).update_request())
 
     def triples(self, graph: URIRef) -> Iterator[Triple]:
         g = self.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {sparql_term(graph)} {{ ?s ?p ?o }} }}")
@@ -376,7 +419,12 @@ class SparqlStore:
         return [(s, g) for s, g in rows if s is not None and g is not None]
 
     def oxigraph_view(self) -> ox.Store:
-        """A snapshot of every named graph in an in-memory Oxigraph store."""
+        """The store's graphs in an in-memory Oxigraph store (pyshacl reads it). The copy is
+        kept and follows this process's own writes; it is made again when the server's write
+        stamp shows a write by anyone else (another process, or a write the copy missed)."""
+        written = self._written()
+        if self._mirror is not None and written is not None and written == self._mirror_written:
+            return self._mirror
         view = ox.Store()
         for graph in self.graphs():
             response = self._post(
@@ -385,7 +433,14 @@ class SparqlStore:
                 GRAPH_TYPES,
             )
             view.load(response.content, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.NamedNode(str(graph)))
+        self._mirror, self._mirror_written = view, written  # the stamp read before the copy
         return view
+
+    def _written(self) -> str | None:
+        rows = self.rows(
+            f"SELECT ?v WHERE {{ GRAPH {sparql_term(WRITTEN)} {{ {sparql_term(WRITTEN_LAST)} <{_DCT_ID}> ?v }} }}"
+        )
+        return rows[0][0] if len(rows) == 1 else None
 
     def flush(self) -> None:
         """Nothing to flush: the server owns durability."""

@@ -110,9 +110,9 @@ def virtuoso_executable() -> str | None:
     return shutil.which("virtuoso-t")
 
 
-@contextlib.contextmanager
-def virtuoso_server(location: Path) -> Iterator[str]:
-    """Run Virtuoso 7 on free loopback ports with a fresh database in ``location``; yields the
+def start_virtuoso(location: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Start Virtuoso 7 on free loopback ports with the database in ``location`` (created when
+    new, kept when there: a restart replays its transaction log); returns the process and the
     base URL of its HTTP server (``/sparql`` reads; ``/sparql-auth`` updates, Digest, dba:dba)."""
     exe = virtuoso_executable()
     if exe is None:
@@ -127,6 +127,17 @@ def virtuoso_server(location: Path) -> Iterator[str]:
     base = f"http://127.0.0.1:{http_port}"
     try:
         wait_until_up(f"{base}/sparql?query=ASK%7B%7D", proc, 120)
+    except RuntimeError:
+        proc.kill()
+        raise
+    return proc, base
+
+
+@contextlib.contextmanager
+def virtuoso_server(location: Path) -> Iterator[str]:
+    """Virtuoso 7 with a database in ``location`` (see :func:`start_virtuoso`); yields its base URL."""
+    proc, base = start_virtuoso(location)
+    try:
         yield base
     finally:
         proc.terminate()  # Virtuoso checkpoints and stops on SIGTERM

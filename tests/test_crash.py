@@ -220,3 +220,45 @@ def test_killed_server_keeps_every_acknowledged_write(tmp_path: Path) -> None:
             assert_derived_current(svc)
         finally:
             svc.close()
+
+
+def test_virtuoso_keeps_an_acknowledged_import_after_a_kill(tmp_path: Path) -> None:
+    """The sparql: backend loads with logged INSERT DATA requests, never Virtuoso's bulk loader
+    (which bypasses the transaction log): Virtuoso killed with SIGKILL right after an import
+    was acknowledged has all of it after a restart (its roll-forward), with no checkpoint."""
+    from tests.conftest import need
+    from tests.servers import start_virtuoso, virtuoso_executable
+
+    need(virtuoso_executable() is not None, "Virtuoso 7 (apt-get install virtuoso-opensource-7-bin)")
+    db = tmp_path / "virtuoso"
+    source = inventory(tmp_path / "v.nt", 5_000, "crash-v-")
+
+    def service(base: str) -> Service:
+        return Service(
+            Settings(store=f"sparql:{base}/sparql|{base}/sparql-auth", sparql_user="dba", sparql_password="dba")
+        )
+
+    proc, base = start_virtuoso(db)
+    try:
+        svc = service(base)
+        svc.initialize()
+        svc.import_files([source])
+        expected = (svc.store.count(Graphs.INVENTORY), svc.store.count(Graphs.INFERRED), svc.level("crash-v-4999"))
+        svc.close()
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    proc, base = start_virtuoso(db)
+    try:
+        svc = service(base)
+        lines = sum(1 for _ in source.open(encoding="utf-8"))
+        assert expected[0] >= lines and expected[1] > 0 and expected[2]["effective"] is not None
+        assert (
+            svc.store.count(Graphs.INVENTORY),
+            svc.store.count(Graphs.INFERRED),
+            svc.level("crash-v-4999"),
+        ) == expected
+        svc.close()
+    finally:
+        proc.terminate()
+        proc.wait(30)

@@ -202,23 +202,20 @@ def read_xlsx(path: Path, problems: list[Problem], max_rows: int = 2_000_000) ->
     sheets: list[Sheet] = []
     try:
         for ws in workbook.worksheets:
-            if ws.max_column is not None and ws.max_column > MAX_COLUMNS:
-                problems.append(
-                    Problem(
-                        f"sheet has {ws.max_column} columns, more than the limit {MAX_COLUMNS}",
-                        f"工作表有 {ws.max_column} 列，超过上限 {MAX_COLUMNS}",
-                        where=f"{path.name}, sheet {ws.title}",
-                    )
+            too_large = [
+                Problem(
+                    f"sheet has {size} {en}, more than the limit {limit}",
+                    f"工作表有 {size} {zh}，超过上限 {limit}",
+                    where=f"{path.name}, sheet {ws.title}",
                 )
-                continue
-            if ws.max_row is not None and ws.max_row > max_rows:
-                problems.append(
-                    Problem(
-                        f"sheet has {ws.max_row} rows, more than the limit {max_rows}",
-                        f"工作表有 {ws.max_row} 行，超过上限 {max_rows}",
-                        where=f"{path.name}, sheet {ws.title}",
-                    )
+                for size, limit, en, zh in (
+                    (ws.max_column, MAX_COLUMNS, "columns", "列"),
+                    (ws.max_row, max_rows, "rows", "行"),
                 )
+                if size is not None and size > limit
+            ]
+            if too_large:
+                problems.append(too_large[0])  # the columns first, as a reader meets them
                 continue
             rows = ((i, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True), start=1))
             try:

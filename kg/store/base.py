@@ -172,6 +172,13 @@ class Changeset:
         return len(self.triples) + len(self.extra) + len(self.removals) + len(self.stamps)
 
 
+def replace_request(graph: URIRef, triples: Iterable[Triple]) -> str:
+    """A SPARQL Update request that makes ``graph`` hold exactly ``triples``."""
+    g = sparql_term(graph)
+    lines = "\n".join(_nt(t) for t in triples)
+    return f"DROP SILENT GRAPH {g} ;\nINSERT DATA {{ GRAPH {g} {{\n{lines}\n}} }}"
+
+
 def _nt(t: Triple) -> str:
     """One triple as a line of N-Triples (blank nodes allowed: for INSERT DATA and files)."""
     return f"{sparql_term(t[0], bnodes=True)} {sparql_term(t[1])} {sparql_term(t[2], bnodes=True)} ."

@@ -11,7 +11,7 @@ from rdflib.namespace import XSD
 from rdflib.term import Node
 
 from kg.errors import QueryError, StoreError
-from kg.store.base import Changeset, Row, Triple, as_int, nt_line, sparql_term, values_clause
+from kg.store.base import Changeset, Row, Triple, as_int, replace_request, sparql_term, values_clause
 
 _FORMATS = {"nt": ox.RdfFormat.N_TRIPLES, "nq": ox.RdfFormat.N_QUADS, "ttl": ox.RdfFormat.TURTLE}
 
@@ -140,9 +140,7 @@ class OxigraphStore:
         self.update(changes.update_request())
 
     def replace_graph(self, graph: URIRef, triples: Iterable[Triple]) -> None:
-        lines = "\n".join(nt_line(t) for t in triples)
-        g = sparql_term(graph)
-        self.update(f"DROP SILENT GRAPH {g} ;\nINSERT DATA {{ GRAPH {g} {{\n{lines}\n}} }}")
+        self.update(replace_request(graph, triples))
 
     def drop_graph(self, graph: URIRef) -> None:
         self.update(f"DROP SILENT GRAPH {sparql_term(graph)}")

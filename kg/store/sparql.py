@@ -45,6 +45,7 @@ from kg.store.base import (
     as_int,
     nt_line,
     parts_pattern,
+    replace_request,
     sparql_term,
     values_clause,
 )
@@ -280,9 +281,7 @@ class SparqlStore:
     def replace_graph(self, graph: URIRef, triples: Iterable[Triple]) -> None:
         triples = list(triples)
         self._swap(graph, set(), [], triples, [], [], clear=True)
-        lines = "\n".join(nt_line(t) for t in triples)
-        g = sparql_term(graph)
-        self._mirrored(f"DROP SILENT GRAPH {g} ;\nINSERT DATA {{ GRAPH {g} {{\n{lines}\n}} }}", self._last_written)
+        self._mirrored(replace_request(graph, triples), self._last_written)
 
     def drop_graph(self, graph: URIRef) -> None:
         self.update(f"DROP SILENT GRAPH {sparql_term(graph)}")
@@ -299,8 +298,9 @@ class SparqlStore:
     ) -> None:
         """One ``DELETE … INSERT … WHERE`` operation: remove ``subjects`` with their parts, the
         ``removals`` (or, with ``clear``, everything) from ``graph``; add ``triples`` to it and
-        ``extra`` to theirs; make each stamp's object the only value of its subject's property. The data is staged first, in private graphs the operation reads
-        (no ``VALUES`` branches and no graph variables in templates: Virtuoso mishandles both)."""
+        ``extra`` to theirs; make each stamp's object the only value of its subject's property.
+        The data is staged first, in private graphs the operation reads (no ``VALUES``
+        branches and no graph variables in templates: Virtuoso mishandles both)."""
         staging = f"{STAGING}{uuid.uuid4()}/"
         written = _written_stamp()
         self._last_written = str(written[2])
@@ -326,7 +326,8 @@ class SparqlStore:
             old = f"GRAPH {sparql_term(q)} {{ {sparql_term(s)} {sparql_term(p)} ?old{i} }}"
             branches.append(f"{{ {old} }}")
             forget.append(old)
-        used = [t for t in targets if any(q == stage_of[t] for *_, q in quads)]
+        staged = {q for *_, q in quads}
+        used = [t for t in targets if stage_of[t] in staged]
         branches += [f"{{ GRAPH {sparql_term(stage_of[t])} {{ ?s{i} ?p{i} ?o{i} }} }}" for i, t in enumerate(used)]
         template = " ".join(f"GRAPH {sparql_term(t)} {{ ?s{i} ?p{i} ?o{i} }}" for i, t in enumerate(used))
         if not branches:
@@ -337,8 +338,8 @@ class SparqlStore:
             self._stage(quads)
             self._send(delete + insert + "WHERE {\n" + "\nUNION ".join(branches) + "\n}")
         finally:
-            if quads:
-                self._send(" ;\n".join(f"DROP SILENT GRAPH {sparql_term(sg)}" for sg in {q for *_, q in quads}))
+            if staged:
+                self._send(" ;\n".join(f"DROP SILENT GRAPH {sparql_term(sg)}" for sg in staged))
 
     def _stage(self, quads: list[Quad]) -> None:
         """Send ``quads`` (to staging graphs) in batches, each blank node's quads in one batch

@@ -54,7 +54,16 @@ def list_assets(
     )
 
 
-@router.get("/assets/{id:path}/level", summary="级别答复 / the level answer", response_model=dict[str, Any])
+@router.get(
+    "/assets/{id:path}/level",
+    summary="级别答复 / the level answer",
+    description="评估级别、规则最低级别、继承级别与生效级别（三者中最高者，R7）及其决定者 `set_by`"
+    "（inherited | rules | assessed），级别来源、见证路径、防护措施与理由。评估低于规则最低级别时照录，但不降低生效级别。"
+    " / The assessed level, the rules' minimum, the inherited level and the effective level (the highest of "
+    "the three, R7) with what sets it, `set_by` (inherited | rules | assessed); origin, witness path, measures "
+    "and reasons. An assessment below the rules' minimum stays recorded but never lowers the effective level.",
+    response_model=dict[str, Any],
+)
 async def asset_level(id: str, request: Request, _: Reader) -> JSONResponse:
     # the hottest route: point lookups of well under a millisecond, run on the event loop (no
     # thread hand-off) and serialised directly (no response-model pass over the answer)
@@ -122,7 +131,13 @@ class PreviewRequest(BaseModel):
     remove: list[DerivationChange] = Field(default_factory=list)
 
 
-@router.post("/preview", summary="假设分析 / what-if: effective levels that would change")
+@router.post(
+    "/preview",
+    summary="假设分析 / what-if: effective levels that would change",
+    description="不写入任何内容；未知的资产或元素答 404，不作计算。评估低于规则最低级别时生效级别不变。"
+    " / Writes nothing; an unknown asset or element is a 404 and nothing is computed. A level set below an "
+    "asset's rules' minimum leaves its effective level as it is.",
+)
 def preview(body: PreviewRequest, request: Request, _: Reader) -> dict[str, Any]:
     changes = service(request).preview(
         set_levels=body.set_levels,
@@ -211,7 +226,50 @@ class TransferCheck(BaseModel):
     measures: list[str] = Field(default_factory=list, description="提供方声明的措施 / measures the provider declares")
 
 
-@router.post("/transfers/check", summary="数据出院检查 / may this asset go to that destination")
+class FixFirst(BaseModel):
+    """One defect that must be fixed before the asset may leave."""
+
+    rule: str = Field(description="规则 / rule id (R1–R6, R7 no effective level, R8)")
+    severity: str = Field(description="严重程度 / severity (Violation)")
+    focus: str = Field(description="出问题的节点 / the node at fault: the asset, an element, a witness activity (IRI)")
+    focus_id: str = Field(description="其标识 / its id")
+    message_zh: str
+    message_en: str
+
+
+class TransferAnswer(BaseModel):
+    model_config = {"extra": "allow"}  # keys added to the answer later pass through
+
+    asset: str = Field(description="资产 / asset IRI")
+    destination: str = Field(description="去向 / destination IRI")
+    allowed: bool = Field(
+        description="无 R12 违规且无须先修正的问题时才允许 / true only with no R12 violation and nothing to fix first"
+    )
+    effective: dict[str, Any] | None = Field(description="生效级别 / effective level")
+    clearance: dict[str, Any] | None = Field(description="去向准入级别 / destination cleared up to")
+    declared_measures: list[dict[str, Any]]
+    missing_measures: list[dict[str, Any]]
+    problems: list[dict[str, Any]] = Field(description="R12 检查结果 / the R12 results for this transfer")
+    fix_first: list[FixFirst] = Field(
+        description="须先修正：本次检查时校验发现的资产及其元素的 R1–R6 违规、其级别见证路径上加工活动的 R8 违规、"
+        "缺少分类或生效级别；按规则、标识、信息排序 / fix first: R1–R6 violations on the asset and its elements, "
+        "R8 violations on the activities of its level's witness path (validated at check time), a missing category "
+        "or effective level; ordered by rule, focus id and message"
+    )
+
+
+@router.post(
+    "/transfers/check",
+    summary="数据出院检查 / may this asset go to that destination",
+    description="检查数据能否提供给某去向：R12（准入级别、所需措施）之外，级别本身须可靠——资产或其元素违反 R1–R6、"
+    "级别见证路径上的降级加工未经审批（R8）、或缺少分类或生效级别时，一律不允许，并在 `fix_first` 中列出须先修正的问题。"
+    "检查不写入任何内容；无法完成检查时返回错误，绝不答复允许。\n\n"
+    "May this asset go to that destination? Besides R12 (clearance, required measures) the level itself must be "
+    "sound: an R1–R6 violation on the asset or its elements, an unapproved level-reducing activity on its "
+    "witness path (R8), or a missing category or effective level blocks it, and `fix_first` lists what must be "
+    "fixed first. A check writes nothing; when it cannot be completed the answer is an error, never allowed.",
+    response_model=TransferAnswer,
+)
 def transfer_check(body: TransferCheck, request: Request, _: Reader) -> dict[str, Any]:
     return service(request).check_transfer(body.asset, body.destination, body.measures)
 

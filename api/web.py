@@ -291,6 +291,8 @@ def transfer_page(
     destination: Annotated[str | None, Query(max_length=500)] = None,
     measures: Annotated[list[str] | None, Query()] = None,
 ) -> HTMLResponse:
+    from kg.transfer import asset_of
+
     svc = service(request)
     inv = sparql_term(Graphs.INVENTORY)
     destinations = _rows(
@@ -298,7 +300,8 @@ def transfer_page(
         f"""SELECT ?d ?id ?name WHERE {{ GRAPH {inv} {{ ?d a mg:Destination ; mg:identifier ?id .
         OPTIONAL {{ ?d rdfs:label ?name }} }} }} ORDER BY ?id""",
     )
-    result, error = None, None
+    result: dict[str, Any] | None = None
+    error: MedgradeError | None = None
     if asset and destination:
         try:
             result = svc.check_transfer(asset, destination, measures or [])
@@ -314,6 +317,9 @@ def transfer_page(
         measures=sorted(svc.ontology.measures, key=lambda m: m.label_zh),
         result=result,
         error=error,
+        fix_links={f["focus"]: asset_of(svc.ids, result["asset"], f["focus"]) for f in result["fix_first"]}
+        if result
+        else {},
     )
 
 

@@ -9,24 +9,30 @@ from typing import Any
 from rdflib import Literal, URIRef
 
 from kg.errors import InputError, NotFoundError
-from kg.grading import AssetFacts, ElementFacts, grade
+from kg.grading import AssetFacts, ElementFacts, grade, strictest_category
 from kg.ids import Ids
 from kg.namespaces import MG, PROV, RDF, RDFS
 from kg.ontology import Ontology
+from kg.propagation import Way, least_reducing, way_of
 from kg.store import Graphs, Store, sparql_term
+from kg.vocabulary import Level, TransformationType
 
 _P = f"PREFIX mg: <{MG}> PREFIX prov: <{PROV}> PREFIX rdfs: <{RDFS}>\n"
 INV, INF = sparql_term(Graphs.INVENTORY), sparql_term(Graphs.INFERRED)
 MAX_HOPS = 10_000
 
 
-def resolve(store: Store, ids: Ids, ref: str, props: dict[str, list[str]] | None = None) -> URIRef:
+def resolve(
+    store: Store, ids: Ids, ref: str, props: dict[str, list[str]] | None = None, *, elements: bool = False
+) -> URIRef:
     """The asset ``ref`` names (id or IRI), which must exist in the inventory (``props``: its
-    inventory properties, when the caller has read them)."""
+    inventory properties, when the caller has read them); with ``elements``, a data element
+    (by IRI) will do too."""
     iri = ids.resolve_asset(ref)
     types = (props if props is not None else _properties(store, Graphs.INVENTORY, iri)).get(str(RDF.type), [])
-    if str(MG.DataAsset) not in types:
-        raise NotFoundError(f"no data asset '{ref}' in the inventory", f"清单中没有数据资产“{ref}”")
+    if str(MG.DataAsset) not in types and not (elements and str(MG.DataElement) in types):
+        what_en, what_zh = ("data asset or element", "数据资产或数据元素") if elements else ("data asset", "数据资产")
+        raise NotFoundError(f"no {what_en} '{ref}' in the inventory", f"清单中没有{what_zh}“{ref}”")
     return iri
 
 
@@ -49,7 +55,7 @@ def _first(props: dict[str, list[str]], p: URIRef) -> str | None:
     return min(values) if values else None
 
 
-def asset_facts(store: Store, iri: URIRef, props: dict[str, list[str]] | None = None) -> AssetFacts:
+def asset_facts(store: Store, onto: Ontology, iri: URIRef, props: dict[str, list[str]] | None = None) -> AssetFacts:
     """What grading needs about one asset, from the inventory (``props``: its properties, if
     already read)."""
     a = sparql_term(iri)
@@ -66,9 +72,11 @@ def asset_facts(store: Store, iri: URIRef, props: dict[str, list[str]] | None = 
         ):
             if e is None:
                 continue
-            entry = elements.setdefault(e, {"name": name or e, "category": cat, "personal": set(), "level": lv})
+            entry = elements.setdefault(e, {"name": name or e, "categories": set(), "personal": set(), "level": lv})
             if pi:
                 entry["personal"].add(pi)
+            if cat:
+                entry["categories"].add(cat)
     review = None
     for record, graph in store.referring(str(MG.concerns), str(iri)):
         about = store.about(record, URIRef(graph))
@@ -76,12 +84,14 @@ def asset_facts(store: Store, iri: URIRef, props: dict[str, list[str]] | None = 
             review = min((o for p, o in about if p == str(MG.reviewDecision)), default=review)
     return AssetFacts(
         iri=str(iri),
-        category=_first(props, MG.hasCategory),
+        category=strictest_category(props.get(str(MG.hasCategory), []), onto),
         impacts=tuple(sorted(impacts)),  # type: ignore[arg-type]
         personal=tuple(sorted(props.get(str(MG.hasPersonalInformation), []))),
         subject_count=int(count) if count and count.isdigit() else None,
         elements=tuple(
-            ElementFacts(e, v["name"], v["category"], tuple(sorted(v["personal"])), v["level"])
+            ElementFacts(
+                e, v["name"], strictest_category(v["categories"], onto), tuple(sorted(v["personal"])), v["level"]
+            )
             for e, v in sorted(elements.items())
         ),
         review=review,
@@ -89,29 +99,61 @@ def asset_facts(store: Store, iri: URIRef, props: dict[str, list[str]] | None = 
 
 
 def level_answer(store: Store, onto: Ontology, ids: Ids, ref: str) -> dict[str, Any]:
-    """The level answer of SPEC §9: assessed, inherited, effective, origin, witness, measures, reasons."""
+    """The level answer of SPEC §9: assessed, minimum, inherited, effective and which of the
+    three sets it, origin, witness, measures, reasons.
+
+    The effective level is the highest of the assessed level, the rules' minimum (R2–R6,
+    graded now from the inventory) and the inherited level (R7); what propagation wrote is
+    taken too, so a stale inferred graph can only make the answer stricter, never lower."""
     iri = ids.resolve_asset(ref)
     props = _properties(store, Graphs.INVENTORY, iri)
     resolve(store, ids, ref, props)
     inferred = _properties(store, Graphs.INFERRED, iri)
     assessed = onto.levels.get(_first(props, MG.assessedLevel) or "")
     inherited = onto.levels.get(_first(inferred, MG.inheritedLevel) or "")
-    effective = onto.levels.get(_first(inferred, MG.effectiveLevel) or "") or assessed
+    grading = grade(asset_facts(store, onto, iri, props), onto)
+    minimum = grading.level if grading.reasons else None
+    parts = [
+        lv for lv in (assessed, minimum, inherited, onto.levels.get(_first(inferred, MG.effectiveLevel) or "")) if lv
+    ]
+    effective = onto.highest(parts) if parts else None
     origin = _first(inferred, MG.levelOrigin)
     measures = onto.measures_for(effective) if effective else []
-    grading = grade(asset_facts(store, iri, props), onto)
+    reasons = [f"{r.text_zh} / {r.text_en}" for r in grading.reasons]
+    if assessed is not None and minimum is not None and assessed.rank < minimum.rank:
+        reasons.insert(
+            0,
+            f"R11：评估级别{assessed.label_zh}低于规则要求的{minimum.label_zh}，生效级别不因此降低；请修正评估 / "
+            f"R11: the assessed level {assessed.label_en} is below the rules' minimum {minimum.label_en}; "
+            "the effective level is not lowered by it; correct the assessment",
+        )
     return {
         "asset": str(iri),
         "id": ids.local_id(str(iri)) or str(iri),
         "assessed": assessed.ref() if assessed else None,
+        "minimum": minimum.ref() if minimum else None,
         "inherited": inherited.ref() if inherited else None,
         "effective": effective.ref() if effective else None,
+        "set_by": set_by(effective, assessed, minimum, inherited),
         "origin": origin,
         "witness": witness(store, onto, iri, origin) if inherited else [],
         "measures": [m.ref() for m in measures],
-        "reasons": [f"{r.text_zh} / {r.text_en}" for r in grading.reasons],
-        "computed": grading.level.ref(),
+        "reasons": reasons,
     }
+
+
+def set_by(
+    effective: Level | None, assessed: Level | None, minimum: Level | None, inherited: Level | None
+) -> str | None:
+    """Which part sets the effective level: ``inherited`` (sources), ``rules`` (R2–R6) or
+    ``assessed`` (the steward), the first of these that reaches it: a steward's assessment is
+    named only when it is what holds the level up."""
+    if effective is None:
+        return None
+    for name, lv in (("inherited", inherited), ("rules", minimum), ("assessed", assessed)):
+        if lv is not None and lv.rank == effective.rank:
+            return name
+    return "inherited"  # only what propagation wrote reaches it: lineage the answer did not see
 
 
 class _HopCache:
@@ -167,29 +209,49 @@ def witness(store: Store, onto: Ontology, iri: URIRef, origin: str | None) -> li
 
 _INHERITED_FROM, _GENERATED, _QUALIFIED = str(MG.inheritedFrom), str(PROV.wasGeneratedBy), str(PROV.qualifiedDerivation)
 _TYPE, _APPROVAL, _ENTITY, _MASKING = str(MG.transformationType), str(MG.approval), str(PROV.entity), str(MG.masking)
+_USED, _HAD_ACTIVITY = str(PROV.used), str(PROV.hadActivity)
 
 
 def _hop_activity(store: Store, onto: Ontology, source: str, target: str) -> dict[str, Any]:
-    """How ``target`` was made from ``source``, by point lookups: the activity that generated ``target``, its type,
-    and whether a reduction on this derivation was approved (on the activity, or on a masking
-    qualified derivation from ``source``)."""
+    """How ``target`` was made from ``source``, by point lookups: the activity that generated
+    ``target`` and its type, and whether the derivation passes a reduced level (``approved``:
+    every way it was made is an approved reduction, as propagation reads it)."""
     made = store.about(target, Graphs.INVENTORY)
     acts = sorted(o for p, o in made if p == _GENERATED)
-    act = acts[0] if acts else None
-    about_act = dict(store.about(act, Graphs.INVENTORY)) if act else {}
-    kind = about_act.get(_TYPE)
-    approved = _APPROVAL in about_act
+    about: dict[str, list[tuple[str, str]]] = {a: store.about(a, Graphs.INVENTORY) for a in acts}
+    masking = onto.transformations.get(onto.policy.masking_transformation or "")
+    personal = frozenset(p.iri for p in onto.personal_information)
+
+    def activity_facts(act: str) -> tuple[TransformationType | None, bool]:
+        facts = about.setdefault(act, store.about(act, Graphs.INVENTORY))
+        kind = next((onto.transformations.get(o) for p, o in facts if p == _TYPE), None)
+        return kind, any(p == _APPROVAL for p, _ in facts)
+
+    ways: list[Way] = []
+    qualified_by: set[str] = set()
     for q in (o for p, o in made if p == _QUALIFIED):
         about_q = store.about(q, Graphs.INVENTORY)
-        if (_ENTITY, source) in about_q and (_MASKING, "true") in about_q:
-            approved = approved or any(p == _APPROVAL for p, _ in about_q)
-    term = onto.transformations.get(kind or "")
+        if (_ENTITY, source) not in about_q:
+            continue
+        act = next((o for p, o in about_q if p == _HAD_ACTIVITY), None)
+        kind, approved = activity_facts(act) if act else (None, False)
+        masked = (_MASKING, "true") in about_q
+        ways.append(way_of(kind, approved, masked, any(p == _APPROVAL for p, _ in about_q), masking, personal, act))
+        qualified_by.add(act or "")
+    for act in acts:
+        if act not in qualified_by and (_USED, source) in about[act]:
+            kind, approved = activity_facts(act)
+            ways.append(way_of(kind, approved, False, False, masking, personal, act))
+    cap, _ = least_reducing(ways)
+    act = acts[0] if acts else None
+    kind_iri = next((o for p, o in about.get(act, []) if p == _TYPE), None) if act else None
+    term = onto.transformations.get(kind_iri or "")
     return {
         "activity": act,
-        "activity_type": kind,
+        "activity_type": kind_iri,
         "activity_label_zh": term.label_zh if term else None,
         "activity_label_en": term.label_en if term else None,
-        "approved": approved,
+        "approved": cap is not None,
     }
 
 
@@ -389,6 +451,7 @@ def asset_detail(store: Store, onto: Ontology, ids: Ids, ref: str) -> dict[str, 
         "category": cat.ref() if cat else _category_of(onto, first(MG.hasCategory)),
         "category_path": [c.ref() for c in onto.category_path(cat)] if cat else [],
         "assessed": _level_of(onto, first(MG.assessedLevel)),
+        "minimum": _level_of(onto, _first(inferred, MG.minimumLevel)),
         "inherited": _level_of(onto, _first(inferred, MG.inheritedLevel)),
         "effective": _level_of(onto, _first(inferred, MG.effectiveLevel) or first(MG.assessedLevel)),
         "equipment": {"iri": device, "id": ids.local_id(device, "device")} if device else None,

@@ -189,8 +189,18 @@ def _print_import(report: ImportReport) -> None:
             kind, str(report.added.get(kind, 0)), str(report.changed.get(kind, 0)), str(report.unchanged.get(kind, 0))
         )
     console.print(table)
+    names = [w for w in report.warnings if w.code == "element-name-unresolved"]
     for w in report.warnings:
-        console.print(f"[yellow]警告 / warning[/]: {w}", highlight=False)
+        if w.code != "element-name-unresolved":
+            console.print(f"[yellow]警告 / warning[/]: {escape(str(w))}", highlight=False)
+    if names:  # one line: a steward reads a list of names, not hundreds of warnings
+        shown = "、".join(w.subject for w in names[:20]) + (" …" if len(names) > 20 else "")
+        console.print(
+            f"[yellow]警告 / warning[/]: {len(names)} 个数据元素名称不是本体中的个人信息用语，不据此提高级别 / "
+            f"{len(names)} element name(s) denote no personal information the ontology knows and raise no level: "
+            f"{escape(shown)}（--json 逐一列出及其位置 / --json lists each with where it is）",
+            highlight=False,
+        )
     if not report.wrote:
         console.print("无变化，未写入 / nothing changed, nothing written")
 
@@ -315,13 +325,20 @@ def _activity_cell(hop: dict[str, Any]) -> str:
     return kind + ("，已审批 / approved" if hop["approved"] else "")
 
 
+SET_BY = {
+    "assessed": ("评估级别", "the assessment"),
+    "rules": ("定级规则（R2–R6）", "the grading rules (R2–R6)"),
+    "inherited": ("数据血缘（继承）", "lineage (inherited)"),
+}
+
+
 @app.command("level")
 def level_command(
     ctx: typer.Context,
     asset: Annotated[str, typer.Argument(help="资产标识或 IRI / asset id or IRI")],
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
-    """资产的级别：评估、继承、生效，来源与见证路径，防护措施与理由 / an asset's levels, origin, witness, measures, reasons."""
+    """资产的级别：评估、规则最低、继承与生效级别及其决定者，来源与见证路径，防护措施与理由 / an asset's levels (assessed, rules' minimum, inherited, effective and what sets it), origin, witness, measures, reasons."""
     svc = service_for(ctx)
     try:
         answer = svc.level(asset)
@@ -333,10 +350,14 @@ def level_command(
     console.print(f"[bold]{answer['id']}[/]  {answer['asset']}", highlight=False)
     for key, zh, en in (
         ("assessed", "评估级别", "assessed"),
+        ("minimum", "规则最低级别", "rules' minimum"),
         ("inherited", "继承级别", "inherited"),
         ("effective", "生效级别", "effective"),
     ):
         console.print(f"  {zh} / {en}: {_level_cell(answer[key])}", highlight=False)
+    if answer["set_by"]:
+        zh, en = SET_BY[answer["set_by"]]
+        console.print(f"  生效级别由{zh}决定 / set by: {en} ({answer['set_by']})", highlight=False)
     if answer["origin"]:
         console.print(f"  级别来源 / origin: {_short(answer['origin'])}", highlight=False)
     if answer["witness"]:
@@ -687,6 +708,14 @@ def check_transfer_command(
             f"去向准入 / clearance: {_level_cell(answer['clearance'])}",
             highlight=False,
         )
+        if answer["fix_first"]:
+            console.print("须先修正 / fix first:", highlight=False)
+        for f in answer["fix_first"]:
+            console.print(
+                f"  [{f['rule']}] {escape(f['focus_id'])}\n         {escape(f['message_zh'])}\n"
+                f"         {escape(f['message_en'])}",
+                highlight=False,
+            )
         for p in answer["problems"]:
             console.print(
                 f"  [{p['rule']}] {escape(p['message_zh'])}\n         {escape(p['message_en'])}", highlight=False

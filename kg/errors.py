@@ -27,11 +27,15 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One defect, located: where (file, term, line) and what, in both languages."""
+    """One defect, located: where (file, term, line) and what, in both languages; ``code`` names
+    the kind of defect and ``subject`` what it is about (a name, an id), for callers that group
+    or count them (e.g. ``element-name-unresolved`` and the element name)."""
 
     message_en: str
     message_zh: str
     where: str = ""
+    code: str = ""
+    subject: str = ""
 
     def __str__(self) -> str:
         prefix = f"{self.where}: " if self.where else ""

@@ -1,11 +1,16 @@
-"""Grading: the lowest lawful level of some data, with the reasons that set it (rules R2–R6).
+"""Grading: the rules' minimum of some data, with the reasons that set it (rules R2–R6).
 
 Plain functions over plain facts; every parameter (floors, the impact matrix, personal-
 information floors, the R6 threshold and candidate level) comes from the ontology. Each reason
 names its rule and the ontology term that triggered it, in Chinese and English:
 
-    R4：数据元素“身份证号”属于身份证件信息 → 至少一般数据4级
-    R4: element 身份证号 is identity document information → at least General-4
+    R4：数据元素“身份证号”含身份证件信息（敏感个人信息；名称为本体用语）→ 至少一般数据4级
+    R4: element 身份证号 is identity document information (sensitive; its name is an ontology term) → at least General-4
+
+An element's name counts when it *is* a term of the ontology's vocabulary (see
+:meth:`kg.ontology.Ontology.personal_information_named`). The rules' minimum is one of the three
+parts of the effective level (R7): an assessment below it is recorded and reported, never acted on.
+:class:`Minimums` grades many assets at once, once per distinct set of facts.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kg.ontology import Ontology
+from kg.ontology import NameMatch, Ontology
 from kg.vocabulary import Level, PersonalInfoCategory
 
 
@@ -140,8 +145,25 @@ def _pi_reason(pi: PersonalInfoCategory, where_zh: str, where_en: str) -> Reason
     )
 
 
+def _named_reason(e: ElementFacts, match: NameMatch) -> Reason | None:
+    pi = match.personal
+    if pi.floor is None:
+        return None
+    zh, en = _at_least(pi.floor)
+    sensitive_zh, sensitive_en = ("敏感个人信息；", "sensitive; ") if pi.sensitive else ("", "")
+    return Reason(
+        "R4",
+        pi.floor,
+        pi.iri,
+        f"R4：数据元素“{e.name}”含{pi.label_zh}（{sensitive_zh}名称为本体中“{match.term.label_zh}”的用语）{zh}",
+        f"R4: element {e.name} is {pi.label_en} ({sensitive_en}its name is a term of '{match.term.label_en}' "
+        f"in the ontology){en}",
+    )
+
+
 def _personal(facts: AssetFacts, onto: Ontology) -> list[Reason]:
-    """R4: personal information in the asset or its elements, and identifiers next to it."""
+    """R4: personal information in the asset or its elements (stated, or by an element's name),
+    and identifiers next to it."""
     out: list[Reason] = []
     for pi_iri in facts.personal:
         pi = onto.personal_information.get(pi_iri)
@@ -152,6 +174,12 @@ def _personal(facts: AssetFacts, onto: Ontology) -> list[Reason]:
             pi = onto.personal_information.get(pi_iri)
             if pi is not None and (r := _pi_reason(pi, f"数据元素“{e.name}”", f"element {e.name}")) is not None:
                 out.append(r)
+        stated = set(e.personal)
+        out += [
+            r
+            for m in onto.personal_information_named(e.name)
+            if m.personal.iri not in stated and (r := _named_reason(e, m)) is not None
+        ]
     if not out:
         return out
     linked = [(facts.category, "数据", "the data")] + [
@@ -176,14 +204,20 @@ def _personal(facts: AssetFacts, onto: Ontology) -> list[Reason]:
     return out
 
 
-def element_level(e: ElementFacts, onto: Ontology) -> Level | None:
-    """An element's level: its own assessment, else the floors of its category and personal information."""
-    own = onto.levels.get(e.level or "")
-    if own is not None:
-        return own
+def element_minimum(e: ElementFacts, onto: Ontology) -> Level | None:
+    """The rules' minimum of an element on its own: the floors of its category and of the
+    personal information it holds, stated or by its name (R3, R4); None when no rule applies."""
     floors = [c.floor for c in [onto.categories.get(e.category or "")] if c is not None and c.floor is not None]
     floors += [p.floor for p in (onto.personal_information.get(x) for x in e.personal) if p and p.floor]
+    floors += [m.personal.floor for m in onto.personal_information_named(e.name) if m.personal.floor]
     return onto.highest(floors) if floors else None
+
+
+def element_level(e: ElementFacts, onto: Ontology) -> Level | None:
+    """An element's level: the higher of its own assessment and its rules' minimum (an
+    assessment never lowers what the rules require)."""
+    found = [lv for lv in (onto.levels.get(e.level or ""), element_minimum(e, onto)) if lv is not None]
+    return onto.highest(found) if found else None
 
 
 def _elements(facts: AssetFacts, onto: Ontology) -> Iterable[Reason]:
@@ -218,3 +252,81 @@ def _scale(facts: AssetFacts, onto: Ontology, has_personal: bool) -> Iterable[Re
         f"R6: personal data about {n:,} people reaches the important-data threshold of "
         f"{policy.important_data_threshold:,}{en} (unless a review decides it is not important data)",
     )
+
+
+def strictest_category(iris: Iterable[str], onto: Ontology) -> str | None:
+    """Of the categories some data carries (one, unless R1 is broken), the one with the highest
+    floor (就高从严; ties: the first IRI): what grading reads as its category."""
+    found = sorted(set(iris))
+    if not found:
+        return None
+
+    def rank(iri: str) -> int:
+        c = onto.categories.get(iri)
+        return c.floor.rank if c is not None and c.floor is not None else 0
+
+    return max(found, key=rank)  # the first of the highest: max keeps the first it meets
+
+
+def minimum(facts: AssetFacts, onto: Ontology) -> Level | None:
+    """The rules' minimum of ``facts`` (R2–R6), or None when no rule applies to them."""
+    g = grade(facts, onto)
+    return g.level if g.reasons else None
+
+
+class Minimums:
+    """The rules' minimum of many assets and elements, graded once per distinct set of facts:
+    what makes two assets' minimum differ is only what the rules read (the category, impacts,
+    personal information, whether the scale threshold is reached and exempted, and the same of
+    the elements), so a million assets of a few kinds cost a few gradings."""
+
+    def __init__(self, onto: Ontology) -> None:
+        self.onto = onto
+        self._assets: dict[AssetFacts, int] = {}
+        self._elements: dict[ElementFacts, int] = {}
+        self._named: dict[str, tuple[str, ...]] = {}
+
+    def named(self, name: str) -> tuple[str, ...]:
+        """The personal information (IRIs) an element name denotes."""
+        found = self._named.get(name)
+        if found is None:
+            found = tuple(sorted({m.personal.iri for m in self.onto.personal_information_named(name)}))
+            self._named[name] = found
+        return found
+
+    def _canonical(self, e: ElementFacts, level: bool = True) -> ElementFacts:
+        """What grading reads of an element: its name counts only through what it denotes."""
+        personal = tuple(sorted(set(e.personal) | set(self.named(e.name))))
+        return ElementFacts("", "", e.category, personal, e.level if level else None)
+
+    def element(self, e: ElementFacts) -> int:
+        """The rank of an element's rules' minimum on its own (0: none)."""
+        key = self._canonical(e, level=False)
+        rank = self._elements.get(key)
+        if rank is None:
+            lv = element_minimum(key, self.onto)
+            rank = self._elements[key] = lv.rank if lv is not None else 0
+        return rank
+
+    def asset(self, facts: AssetFacts) -> int:
+        """The rank of an asset's rules' minimum (0: none)."""
+        policy = self.onto.policy
+        n = facts.subject_count
+        key = AssetFacts(
+            "",
+            facts.category,
+            facts.impacts,
+            tuple(sorted(set(facts.personal))),
+            policy.important_data_threshold if n is not None and n >= policy.important_data_threshold else None,
+            tuple(sorted({self._canonical(e) for e in facts.elements}, key=_element_order)),
+            facts.review if facts.review is not None and facts.review == policy.exempting_decision else None,
+        )
+        rank = self._assets.get(key)
+        if rank is None:
+            lv = minimum(key, self.onto)
+            rank = self._assets[key] = lv.rank if lv is not None else 0
+        return rank
+
+
+def _element_order(e: ElementFacts) -> tuple[str, tuple[str, ...], str]:
+    return (e.category or "", e.personal, e.level or "")

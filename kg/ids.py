@@ -7,6 +7,7 @@ its transfers) live under the asset's IRI.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from dataclasses import dataclass
@@ -56,6 +57,12 @@ class Ids:
 
     def approval(self, asset_id: str) -> URIRef:
         return URIRef(f"{self.asset(asset_id)}/approval")
+
+    def derivation(self, target: str, activity: str | None, source: str) -> URIRef:
+        """The qualified derivation of ``target`` from ``source`` by ``activity`` (one per run and
+        pair, so an approval of one never covers another run's derivation of the same pair)."""
+        key = hashlib.sha1(f"{activity or ''} {source}".encode()).hexdigest()[:16]
+        return URIRef(f"{target}/derivation/{key}")
 
     def transfer(self, asset_id: str, dest_id: str) -> URIRef:
         return URIRef(f"{self.asset(asset_id)}/transfer/{dest_id}")

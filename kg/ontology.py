@@ -50,6 +50,23 @@ def _norm(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
+def name_key(text: str) -> str:
+    """The key an element name is resolved by: NFKC (width), case-folded, without spaces,
+    underscores or a possessive ``'s``, so ``Patient ID``, ``patient_id``, ``PatientID`` and
+    ``ＰａｔｉｅｎｔＩＤ`` agree, and ``Patient's Sex`` is its DICOM keyword ``PatientSex``."""
+    folded = unicodedata.normalize("NFKC", text).casefold().replace("’", "'").replace("'s", "")
+    return "".join(folded.replace("_", " ").split())
+
+
+@dataclass(frozen=True, slots=True)
+class NameMatch:
+    """An element name that is a term of the ontology's vocabulary: ``term`` (a personal-information
+    concept, or a business category whose data is personal information) names ``personal``."""
+
+    term: Concept
+    personal: PersonalInfoCategory
+
+
 class TermIndex(Generic[T]):
     """Find a term by IRI, local name, label, code (notation) or, failing those, a synonym."""
 
@@ -118,6 +135,7 @@ class Ontology:
     templates: TermIndex[DataTemplate]
     policy: GradingPolicy
     schemes: dict[str, Term] = field(default_factory=dict)
+    _names: dict[str, tuple[NameMatch, ...]] | None = field(default=None, repr=False, compare=False)
 
     def ordered_levels(self) -> list[Level]:
         """Levels from lowest to highest rank."""
@@ -156,6 +174,26 @@ class Ontology:
                 f"个人信息分类应有且只有一个顶层概念，实际 {len(roots)} 个",
             )
         return roots[0]
+
+    def personal_information_named(self, name: str) -> tuple[NameMatch, ...]:
+        """What personal information an element name denotes by the ontology's vocabulary (R4):
+        the name, normalised by :func:`name_key`, equals a label, ``skos:altLabel`` or
+        ``skos:hiddenLabel`` of a personal-information concept, or of a business category with a
+        personal-information kind (``mg:personalInformationKind``). Exact matches only: the
+        classification assistant's fuzzy suggestions never raise a level by themselves."""
+        if self._names is None:
+            index: dict[str, dict[tuple[str, str], NameMatch]] = defaultdict(dict)
+            terms: list[tuple[Concept, PersonalInfoCategory]] = [(p, p) for p in self.personal_information]
+            for c in self.categories:
+                kind = self.personal_information.get(c.personal_kind or "")
+                if kind is not None:
+                    terms.append((c, kind))
+            for term, kind in terms:
+                for label in {term.label_zh, term.label_en, *term.alt_labels, *term.hidden_labels}:
+                    if key := name_key(label):
+                        index[key][(term.iri, kind.iri)] = NameMatch(term, kind)
+            self._names = {k: tuple(v[x] for x in sorted(v)) for k, v in index.items()}
+        return self._names.get(name_key(name), ())
 
     def category_path(self, category: Category) -> list[Category]:
         """The category and its broader categories, top first."""

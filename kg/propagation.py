@@ -3,12 +3,16 @@
 What ``medgrade propagate`` writes into ``…/graph/inferred``, for every dataset and every
 element that takes part in lineage:
 
-    x mg:effectiveLevel L              always (when x has any level)
+    x mg:effectiveLevel L              always (when x has any level): the highest of its assessed
+                                       level, its rules' minimum and its inherited level (R7)
+    x mg:minimumLevel M                when rules R2–R6 require more of x than the lowest level
+                                       (kg.grading; the lowest is no requirement)
     x mg:inheritedLevel I              when a level arrives from sources
     x mg:levelOrigin o                 the resource whose own level (or a cap out of it) sets I
     x mg:inheritedFrom s               the witness hop: the direct source I arrives through;
                                        follow it from x until the origin for the whole path
     x mg:inheritedPersonalInformation p  personal information carried in from sources
+    e mg:personalInformationByName p   personal information an element's name denotes (R4)
 
 Categories are not carried here (``kg.lineage`` can carry any flags, categories included, for
 callers that give them): in a dense lineage nearly every product carries several, which would
@@ -34,15 +38,17 @@ from pathlib import Path
 import numpy as np
 from rdflib import Literal, URIRef
 
+from kg.grading import AssetFacts, ElementFacts, Minimums, strictest_category
 from kg.lineage.core import ALL_FLAGS, NO_CAP, LineageIndex, Propagation
 from kg.lineage.model import Derivation, Facts, LineageModel, build
-from kg.namespaces import DCTERMS, MG, PROV
+from kg.namespaces import DCTERMS, MG, PROV, RDFS
 from kg.ontology import Ontology
 from kg.store import Changeset, Graphs, Store, sparql_term
+from kg.vocabulary import TransformationType
 
 ATOMIC_LIMIT = 200_000  # triples; a larger difference is written in steps under a journal entry
 JOURNAL = URIRef("https://w3id.org/medgrade/graph/inferred#rewrite")
-_P = f"PREFIX mg: <{MG}> PREFIX prov: <{PROV}>\n"
+_P = f"PREFIX mg: <{MG}> PREFIX prov: <{PROV}> PREFIX rdfs: <{RDFS}>\n"
 
 
 @dataclass
@@ -60,77 +66,254 @@ class PropagationReport:
 
 
 def read_facts(store: Store, onto: Ontology) -> Facts:
-    """Levels, personal-information flags, elements and derivations of the inventory, with caps
-    worked out. Plain patterns joined here: on a million assets an OPTIONAL or a second pattern
-    costs Oxigraph several times more, and every IRI it returns is a lookup on disk, so only
-    what lineage needs is read (assets without level or lineage take no part in it)."""
+    """Levels, rules' minimums, personal-information flags, elements and derivations of the
+    inventory, with caps worked out. Plain patterns joined here: on a million assets an OPTIONAL
+    or a second pattern costs Oxigraph several times more, and every IRI it returns is a lookup
+    on disk, so only what lineage and grading need is read."""
     inv = sparql_term(Graphs.INVENTORY)
     rank = {lv.iri: lv.rank for lv in onto.levels}
     facts = Facts()
-    facts.elements = {
-        e: d for d, e in store.rows(_P + f"SELECT ?d ?e WHERE {{ GRAPH {inv} {{ ?d mg:hasElement ?e }} }}") if d and e
-    }
+    facts.elements = {e: d for d, e in _pairs(store, MG.hasElement)}
+    assessed: dict[str, str] = {}
     for x, lv in store.rows(
         _P + f"SELECT ?x ?l WHERE {{ GRAPH {inv} {{ {{ ?x a mg:DataAsset }} UNION {{ ?d mg:hasElement ?x }} "
         "?x mg:assessedLevel ?l } }"
     ):
-        if x is not None:
-            facts.levels[x] = max(facts.levels.get(x, 0), rank.get(lv or "", 0))
+        if x is not None and lv is not None and rank.get(lv, 0) >= facts.levels.get(x, 0):
+            facts.levels[x] = rank.get(lv, 0)
+            assessed[x] = lv
     pi = {p.iri for p in onto.personal_information}
     for x, p in store.rows(_P + f"SELECT ?x ?p WHERE {{ GRAPH {inv} {{ ?x mg:hasPersonalInformation ?p }} }}"):
         if x is not None and p in pi:
             facts.flags.setdefault(x, set()).add(p)
+    _read_minimums(store, onto, facts, assessed)
+    _read_derivations(store, onto, facts)
+    return facts
+
+
+def _pairs(store: Store, predicate: URIRef) -> list[tuple[str, str]]:
+    """Every (subject, object) of ``predicate`` in the inventory. A SPARQL query: Oxigraph's
+    query engine reads a million pairs several times faster than its quad iterator."""
+    return store.rows(  # type: ignore[return-value]  # both are bound in every solution
+        f"SELECT ?s ?o WHERE {{ GRAPH {sparql_term(Graphs.INVENTORY)} {{ ?s {sparql_term(predicate)} ?o }} }}"
+    )
+
+
+def _read_minimums(store: Store, onto: Ontology, facts: Facts, assessed: dict[str, str]) -> None:
+    """The rules' minimum (R2–R6, :mod:`kg.grading`) of every asset and element with anything
+    the rules read, and the personal information element names denote. Most assets have only
+    a category: they are read by the floor their category gives, one column per query (the
+    category IRIs are not decoded); the rest are graded with all their facts."""
+    inv = sparql_term(Graphs.INVENTORY)
+    minimums = Minimums(onto)
+    impacts: dict[str, list[tuple[str, str]]] = {}
+    for x, o, d in store.rows(
+        _P + f"SELECT ?x ?o ?d WHERE {{ GRAPH {inv} {{ ?x mg:hasImpact ?i . ?i mg:impactObject ?o ; "
+        "mg:impactDegree ?d } }"
+    ):
+        if x and o and d:
+            impacts.setdefault(x, []).append((o, d))
+    counts = {
+        x: int(n)
+        for x, n in store.rows(_P + f"SELECT ?x ?n WHERE {{ GRAPH {inv} {{ ?x mg:subjectCount ?n }} }}")
+        if x and n and n.isdigit()
+    }
+    reviews: dict[str, str] = {}
+    for x, decision in store.rows(
+        _P + "SELECT ?x ?d WHERE { GRAPH ?g { ?r a mg:ImportantDataReview ; mg:concerns ?x ; mg:reviewDecision ?d } }"
+    ):
+        if x and decision and (x not in reviews or decision < reviews[x]):
+            reviews[x] = decision  # as kg.answers.asset_facts reads it
+    element_facts = (
+        _P
+        + f"""SELECT ?e ?n ?c WHERE {{ GRAPH {inv} {{ ?d mg:hasElement ?e
+        OPTIONAL {{ ?e rdfs:label ?n }} OPTIONAL {{ ?e mg:hasCategory ?c }} }} }}"""
+    )
+    names: dict[str, str] = {}
+    categories: dict[str, list[str]] = {}
+    for e, n, c in store.rows(element_facts) if facts.elements else []:
+        if e is not None:
+            names.setdefault(e, n or "")
+            if c is not None:
+                categories.setdefault(e, []).append(c)
+    members: dict[str, list[ElementFacts]] = {}
+    for e, d in facts.elements.items():
+        element = ElementFacts(
+            e,
+            names.get(e, ""),
+            strictest_category(categories.get(e, ()), onto),
+            tuple(sorted(facts.flags.get(e, ()))),
+            assessed.get(e),
+        )
+        members.setdefault(d, []).append(element)
+        if named := minimums.named(element.name):
+            facts.named[e] = set(named)
+        if (r := minimums.element(element)) > 0:
+            facts.minimum[e] = r
+    special = (set(impacts) | set(counts) | set(reviews) | set(facts.flags) | set(members)) - set(facts.elements)
+    by_floor: dict[int, list[str]] = {}
+    for category in onto.categories:
+        by_floor.setdefault(minimums.asset(AssetFacts("", category.iri)), []).append(category.iri)
+    for rank in sorted(r for r in by_floor if r > 0):  # ascending: an asset in two categories keeps the higher
+        values = " ".join(sparql_term(URIRef(c)) for c in sorted(by_floor[rank]))
+        for (x,) in store.rows(
+            f"SELECT ?x WHERE {{ GRAPH {inv} {{ VALUES ?c {{ {values} }} ?x <{MG.hasCategory}> ?c }} }}"
+        ):
+            if x is not None and x not in special and x not in facts.elements:
+                facts.minimum[x] = rank
+    ordered = sorted(special)
+    for i in range(0, len(ordered), 2000):
+        values = " ".join(sparql_term(URIRef(x)) for x in ordered[i : i + 2000])
+        for x, c in store.rows(
+            f"SELECT ?x ?c WHERE {{ GRAPH {inv} {{ VALUES ?x {{ {values} }} ?x <{MG.hasCategory}> ?c }} }}"
+        ):
+            if x is not None and c is not None:
+                categories.setdefault(x, []).append(c)
+    for x in ordered:
+        r = minimums.asset(
+            AssetFacts(
+                x,
+                strictest_category(categories.get(x, ()), onto),
+                tuple(sorted(impacts.get(x, ()))),
+                tuple(sorted(facts.flags.get(x, ()))),
+                counts.get(x),
+                tuple(members.get(x, ())),
+                reviews.get(x),
+            )
+        )
+        if r > 0:
+            facts.minimum[x] = r
+
+
+def _read_derivations(store: Store, onto: Ontology, facts: Facts, targets: list[str] | None = None) -> None:
+    """Derivations with their caps (of ``targets`` only, when given). A derivation ``x <- s`` is
+    made in one or more *ways*: by each activity that generated x (prov:wasGeneratedBy) and
+    used s (prov:used), by each qualified derivation of x from s (prov:qualifiedDerivation, one
+    per run and column pair), or, when neither says how, plainly. A way caps what it passes
+    when its activity is an approved level-reducing transformation, or when it is a masked
+    derivation approved on itself or on its activity; several ways: the least reducing one
+    decides (an unapproved or unmasked way passes everything)."""
+    inv = sparql_term(Graphs.INVENTORY)
+    only = "VALUES ?x { " + " ".join(sparql_term(URIRef(x)) for x in targets) + " } " if targets is not None else ""
+    pi = frozenset(p.iri for p in onto.personal_information)
     types = {t.iri: t for t in onto.transformations}
     masking = types.get(onto.policy.masking_transformation or "")
-    made: dict[str, list[tuple[str | None, str | None]]] = {}
+    made: dict[str, list[str]] = {}
+    kind_of: dict[str, str | None] = {}
     for x, act, type_iri in store.rows(
-        _P + f"SELECT ?x ?act ?type WHERE {{ GRAPH {inv} {{ ?x prov:wasGeneratedBy ?act "
+        _P + f"SELECT ?x ?act ?type WHERE {{ GRAPH {inv} {{ {only}?x prov:wasGeneratedBy ?act "
         "OPTIONAL { ?act mg:transformationType ?type } } }"
     ):
         if x is not None and act is not None:
-            made.setdefault(x, []).append((act, type_iri))
-    approved_acts = {
-        a for (a,) in store.rows(_P + f"SELECT DISTINCT ?a WHERE {{ GRAPH {inv} {{ ?a mg:approval ?x }} }}")
-    }
-    masked = {
-        (x, s): approval
-        for x, s, approval in store.rows(
-            _P
-            + f"""SELECT ?x ?s ?approval WHERE {{ GRAPH {inv} {{
-        ?x prov:qualifiedDerivation ?q . ?q prov:entity ?s ; mg:masking true OPTIONAL {{ ?q mg:approval ?approval }} }} }}"""
+            made.setdefault(x, []).append(act)
+            kind_of[act] = type_iri if kind_of.get(act) is None else kind_of[act]
+    qualified: dict[tuple[str, str], list[tuple[str | None, bool, str | None]]] = {}  # (x, s) -> ways
+    for x, s, act, masked, approval in store.rows(
+        _P
+        + f"""SELECT ?x ?s ?act ?masked ?approval WHERE {{ GRAPH {inv} {{ {only}
+        ?x prov:qualifiedDerivation ?q . ?q prov:entity ?s OPTIONAL {{ ?q prov:hadActivity ?act }}
+        OPTIONAL {{ ?q mg:masking ?masked }} OPTIONAL {{ ?q mg:approval ?approval }} }} }}"""
+    ):
+        if x is not None and s is not None:
+            qualified.setdefault((x, s), []).append((act, masked in ("true", "1"), approval))
+    acts = sorted({a for xs in made.values() for a in xs} | {w[0] for ws in qualified.values() for w in ws if w[0]})
+    if targets is None:
+        approved_acts = {
+            a for (a,) in store.rows(_P + f"SELECT DISTINCT ?a WHERE {{ GRAPH {inv} {{ ?a mg:approval ?x }} }}")
+        }
+        used = set(_pairs(store, PROV.used)) if made else set()
+        edges = store.rows(  # (source, target), as Facts.plain holds them
+            _P + f"SELECT ?s ?x WHERE {{ GRAPH {inv} {{ ?x prov:wasDerivedFrom ?s }} }}"
         )
-    }
+        if not made and not qualified and not facts.elements:  # the bulk of a large inventory
+            facts.plain.extend(edges)  # type: ignore[arg-type]
+            return
+    else:
+        values = "VALUES ?a { " + " ".join(sparql_term(URIRef(a)) for a in acts) + " } " if acts else "FILTER(false) "
+        approved_acts = {
+            a for (a,) in store.rows(_P + f"SELECT DISTINCT ?a WHERE {{ GRAPH {inv} {{ {values}?a mg:approval ?x }} }}")
+        }
+        used = {
+            (a, s)
+            for a, s in store.rows(_P + f"SELECT ?a ?s WHERE {{ GRAPH {inv} {{ {values}?a prov:used ?s }} }}")
+            if a and s
+        }
+        edges = store.rows(_P + f"SELECT ?s ?x WHERE {{ GRAPH {inv} {{ {only}?x prov:wasDerivedFrom ?s }} }}")
+
+    def way(act: str | None, masked: bool = False, approval: str | None = None) -> Way:
+        kind = types.get(kind_of.get(act) or "") if act else None
+        return way_of(kind, act in approved_acts, masked, approval is not None, masking, pi, act)
+
     elements, plain = facts.elements, facts.plain
-    seen: dict[tuple[str, str], Derivation] = {}
-    for x, s in store.rows(_P + f"SELECT ?x ?s WHERE {{ GRAPH {inv} {{ ?x prov:wasDerivedFrom ?s }} }}"):
-        if x is None or s is None:
-            continue
-        acts = made.get(x)
-        if acts is None and (x, s) not in masked:  # the bulk of a large inventory: nothing to work out
+    for s, x in edges:
+        assert s is not None and x is not None
+        generated, quals = made.get(x), qualified.get((x, s))
+        if generated is None and quals is None:  # the bulk of a large inventory: nothing to work out
             if x in elements and s in elements:
                 facts.element_derivations.append(Derivation(s, x))
             else:
                 plain.append((s, x))
             continue
-        for act, type_iri in acts or [(None, None)]:
-            kind = types.get(type_iri or "")
-            approved = act in approved_acts and kind is not None and kind.level_reducing
-            cap = kind.cap.rank if approved and kind is not None and kind.cap is not None else None
-            clears = (
-                frozenset(pi) if approved and kind is not None and kind.removes_personal_information else frozenset()
-            )
-            if masked.get((x, s)) is not None and masking is not None and masking.cap is not None:
-                cap = masking.cap.rank if cap is None else min(cap, masking.cap.rank)
-            derivation = Derivation(s, x, act, cap, clears)
-            previous = seen.get((x, s))
-            if previous is None or (
-                previous.cap is not None and (derivation.cap is None or derivation.cap > previous.cap)
-            ):
-                seen[(x, s)] = derivation  # several activities: the least reducing one decides
-    for (x, s), derivation in seen.items():
+        ways = [way(act, is_masked, approval) for act, is_masked, approval in quals or ()]
+        qualified_by = {act for act, _, _ in quals or ()}
+        ways += [way(act) for act in generated or () if act not in qualified_by and (act, s) in used]
+        cap, clears = least_reducing(ways)
+        activity = next(
+            (w.activity for w in sorted(ways, key=lambda w: (w.cap is not None, w.activity or "")) if w.activity), None
+        )
+        derivation = Derivation(s, x, activity, cap, clears)
         target = facts.element_derivations if x in elements and s in elements else facts.derivations
         target.append(derivation)
-    return facts
+
+
+@dataclass(frozen=True, slots=True)
+class Way:
+    """One way a derivation was made (by an activity, a qualified derivation, or plainly), with
+    the cap it passes at most (None: everything) and the personal information it clears."""
+
+    activity: str | None = None
+    cap: int | None = None
+    clears: frozenset[str] = frozenset()
+
+
+def way_of(
+    kind: TransformationType | None,
+    activity_approved: bool,
+    masked: bool,
+    derivation_approved: bool,
+    masking: TransformationType | None,
+    personal: frozenset[str],
+    activity: str | None = None,
+) -> Way:
+    """R8: an activity of a level-reducing type caps what it passes only with an approval; a
+    masked column derivation counts as the policy's masking transformation, approved on itself
+    or on its activity. Without an approval, nothing is capped."""
+    reducing = kind is not None and kind.level_reducing and activity_approved
+    cap = kind.cap.rank if reducing and kind is not None and kind.cap is not None else None
+    clears = personal if reducing and kind is not None and kind.removes_personal_information else frozenset()
+    if masked and (derivation_approved or activity_approved) and masking is not None and masking.cap is not None:
+        cap = masking.cap.rank if cap is None else min(cap, masking.cap.rank)
+    return Way(activity, cap, clears)
+
+
+def least_reducing(ways: Iterable[Way]) -> tuple[int | None, frozenset[str]]:
+    """What a derivation made in several ways passes: the least reducing way decides (an
+    unapproved or unmasked way passes everything); a flag is cleared only if every way clears
+    it. No way recorded: a plain derivation."""
+    found = list(ways)
+    if not found:
+        return None, frozenset()
+    caps = [w.cap for w in found]
+    cap = None if any(c is None for c in caps) else max(c for c in caps if c is not None)
+    return cap, frozenset.intersection(*(w.clears for w in found))
+
+
+def derivations_of(store: Store, onto: Ontology, targets: list[str]) -> list[Derivation]:
+    """Every derivation of ``targets`` (assets) as a full propagation reads it, caps worked out:
+    what an incremental change gives the lineage after a write touching them."""
+    facts = Facts()
+    _read_derivations(store, onto, facts, sorted(set(targets)))
+    return facts.derivations + [Derivation(s, x) for s, x in facts.plain] + facts.element_derivations
 
 
 # The inferred graph, encoded: one int64 per triple, ``subject << 32 | predicate << 28 | object``,
@@ -141,8 +324,10 @@ _PREDICATES = (
     MG.levelOrigin,
     MG.inheritedFrom,
     MG.inheritedPersonalInformation,
+    MG.minimumLevel,
+    MG.personalInformationByName,
 )
-EFF, INH, ORG, VIA, PI = range(len(_PREDICATES))
+EFF, INH, ORG, VIA, PI, MIN, NPI = range(len(_PREDICATES))
 _OBJECT_BITS = 28
 
 
@@ -155,6 +340,7 @@ class Codec:
             raise ValueError(f"at most {1 << _OBJECT_BITS:,} lineage nodes")
         self.model = model
         self.level_iri = {lv.rank: lv.iri for lv in onto.levels}
+        self.lowest = onto.ordered_levels()[0].rank
         self.rank = {lv.iri: lv.rank for lv in onto.levels}
         pi = {p.iri for p in onto.personal_information}
         self.pi_bits = {bit: name for name, bit in model.bits.items() if name in pi}  # categories: not written
@@ -178,10 +364,16 @@ class Codec:
         parts.append(self._keys(idx[m], ORG, origin[m]))
         m = has & (via >= 0)
         parts.append(self._keys(idx[m], VIA, g.src[via[m]]))
+        minimum = self.model.minimum[idx]
+        m = minimum > self.lowest  # the lowest level is no requirement: every level is at least that
+        parts.append(self._keys(idx[m], MIN, minimum[m]))
         carried = result.flags[idx] & ~g.flags[idx]
+        named = self.model.named[idx]
         for bit in self.pi_bits:
-            m = ((carried >> np.uint64(bit)) & np.uint64(1)).astype(bool)
-            parts.append(self._keys(idx[m], PI, np.full(int(m.sum()), bit)))
+            for pred, bits in ((PI, carried), (NPI, named)):
+                m = ((bits >> np.uint64(bit)) & np.uint64(1)).astype(bool)
+                if m.any():
+                    parts.append(self._keys(idx[m], pred, np.full(int(m.sum()), bit)))
         return _unique(np.concatenate(parts))
 
     def held(self, store: Store, subjects: list[str] | None = None) -> tuple[np.ndarray, list[str], bool]:
@@ -209,7 +401,7 @@ class Codec:
             code, node = pred_code.get(p), index.get(s)
             obj: int | None = None
             if code is not None and node is not None:
-                if code in (EFF, INH):
+                if code in (EFF, INH, MIN):
                     obj = rank.get(o)
                 elif code in (ORG, VIA):
                     obj = index.get(o)
@@ -233,7 +425,7 @@ class Codec:
             m = p_all == code
             if not m.any():
                 continue
-            if code in (EFF, INH):
+            if code in (EFF, INH, MIN):
                 table: Mapping[int, str] | list[str] = self.level_iri
             elif code in (ORG, VIA):
                 table = nodes
@@ -288,7 +480,8 @@ def write_inferred(
     held, foreign, other = codec.held(store, subjects)
     added, removed = _minus(wanted, held), _minus(held, wanted)
     report.added, report.removed = len(added), len(removed) + len(foreign)
-    report.changed = sorted(codec.subjects(added) | codec.subjects(removed) | {f.split(">", 1)[0][1:] for f in foreign})
+    changed = codec.subjects(added) | codec.subjects(removed) | {f.split(">", 1)[0][1:] for f in foreign}
+    report.changed = sorted(changed) if len(changed) <= 10_000 else list(changed)  # a million: sorting costs seconds
     plus, minus = codec.lines(added), codec.lines(removed) + foreign
     limit = min(ATOMIC_LIMIT, getattr(store, "max_update_triples", ATOMIC_LIMIT))  # a server's request limit
     if len(plus) + len(minus) <= limit and not report.repaired:
@@ -314,7 +507,7 @@ def write_inferred(
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "inferred.nt"
             path.write_text("\n".join(plus) + "\n", encoding="utf-8")
-            store.bulk_load(path, "nt", Graphs.INFERRED)
+            store.bulk_load(path, "nt", Graphs.INFERRED, trusted=True)  # IRIs the store holds: no re-checking
     else:
         for i in range(0, len(plus), limit):
             store.update(_update(plus[i : i + limit], [], False))
@@ -354,8 +547,8 @@ class Lineage:
     def report(self) -> PropagationReport:
         cycles = {int(c) for c in np.unique(self.result.component) if c >= 0}
         return PropagationReport(
-            datasets=sum(1 for x in self.model.nodes if x not in self.facts.elements),
-            elements=sum(1 for x in self.model.nodes if x in self.facts.elements),
+            datasets=len(self.model.nodes) - (elements := len(self.facts.elements.keys() & self.model.index.keys())),
+            elements=elements,
             derivations=len(self.facts.derivations) + len(self.facts.plain) + len(self.facts.element_derivations),
             cycles=len(cycles),
             seconds=dict(self.seconds),
@@ -375,36 +568,60 @@ class Lineage:
 
     def change(
         self,
-        set_levels: dict[str, int],
+        set_levels: Mapping[str, int],
         add: Iterable[Derivation],
         remove: Iterable[tuple[str, str]],
         write: bool = True,
+        *,
+        minimums: Mapping[str, int] | None = None,
+        named: Mapping[str, Iterable[str]] | None = None,
     ) -> tuple[list[LevelChange], PropagationReport]:
         """Apply changes to the lineage incrementally (only what derives from the changed
         resources is recomputed) and, with ``write``, store the inferred triples that changed
-        in one atomic update. Returns the effective-level changes (old -> new)."""
+        in one atomic update. Returns the effective-level changes (old -> new).
+
+        ``set_levels``: assessed ranks; ``minimums``: ranks of the rules' minimum (0: none);
+        ``named``: the personal information element names denote. A node's own rank is the
+        higher of its assessed level and its minimum."""
         idx, model = self.index, self.model
         touched: set[int] = set()
+        rewrite: set[int] = set()  # described differently even if no level moves
 
         def node(iri: str) -> int:
             if iri not in model.index:
-                model.index[iri] = idx.add_node()
-                model.nodes.append(iri)
+                model.add_node(iri, idx.add_node())
             return model.index[iri]
 
         for iri, rank in set_levels.items():
             i = node(iri)
-            idx.g.own[i] = rank
+            model.assessed[i] = rank
             touched.add(i)
-        for d in add:
-            s, x = node(d.source), node(d.target)
-            idx.add_edge(s, x, NO_CAP if d.cap is None else d.cap, int(ALL_FLAGS) & ~model.mask(d.clears))
-            touched.add(x)
-        for source, target in remove:
+        for iri, rank in (minimums or {}).items():
+            i = node(iri)
+            if int(model.minimum[i]) != rank:
+                model.minimum[i] = rank
+                touched.add(i)
+                rewrite.add(i)
+        for iri, kinds in (named or {}).items():
+            i = node(iri)
+            bits = np.uint64(model.mask(kinds))
+            if model.named[i] != bits:
+                assert idx.g.flags is not None
+                idx.g.flags[i] = (idx.g.flags[i] & ~model.named[i]) | bits
+                model.named[i] = bits
+                touched.add(i)
+                rewrite.add(i)
+        for i in touched:
+            idx.g.own[i] = model.own(i)
+        for source, target in remove:  # first: a derivation re-described is removed, then added
             if source in model.index and target in model.index:
                 for e in idx.find_edges(model.index[source], model.index[target]):
                     idx.remove_edge(e)
                 touched.add(model.index[target])
+        for d in add:
+            s, x = node(d.source), node(d.target)
+            idx.add_edge(s, x, NO_CAP if d.cap is None else d.cap, int(ALL_FLAGS) & ~model.mask(d.clears))
+            touched.add(x)
         t0 = time.perf_counter()
         changed = idx.update(touched) if touched else []
         result = self.result
@@ -414,9 +631,10 @@ class Lineage:
             for i in changed
             if result.previous.get(i, 0) != int(result.effective[i])
         ]
-        if write and changed:
+        written = sorted(set(changed) | rewrite)
+        if write and written:
             t1 = time.perf_counter()
-            self._write_nodes(changed, report)
+            self._write_nodes(written, report)
             report.seconds["write"] = time.perf_counter() - t1
         return sorted(levels, key=lambda c: c.asset), report
 
@@ -448,7 +666,8 @@ def preview(
     add: Iterable[Derivation],
     remove: Iterable[tuple[str, str]],
 ) -> list[LevelChange]:
-    """The resources whose effective level would change (old -> new) if the inventory changed
-    so; nothing is written."""
-    changes, _ = Lineage(store, onto).change(set_levels, add, remove, write=False)
-    return changes
+    """The data assets whose effective level would change (old -> new) if the inventory changed
+    so (their elements follow them); nothing is written."""
+    lineage = Lineage(store, onto)
+    changes, _ = lineage.change(set_levels, add, remove, write=False)
+    return [c for c in changes if c.asset not in lineage.facts.elements]

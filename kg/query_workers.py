@@ -76,6 +76,11 @@ class _Snapshot:
             with self.lock:
                 if generation >= self.generation:
                     self.store, self.generation = copy, generation
+        except (OSError, RuntimeError):
+            # the writer changed the store under the read-only view mid-dump (a file compacted
+            # away, a string not yet visible): no copy for this generation; queries use the view,
+            # which retries, and the next generation's copy is tried afresh
+            return
         finally:
             with self.lock:
                 if self.building == generation:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from rdflib import Literal, URIRef
 from rdflib.term import Node
 
-from kg.answers import asset_detail, asset_list, level_answer, lineage_graph
+from kg.answers import asset_detail, asset_list, level_answer, lineage_graph, resolve
 from kg.errors import ImportProblem, Problem
 from kg.ids import Ids
 from kg.importers.inventory import plan_sheets
@@ -53,6 +53,11 @@ PENDING_QUAD = (PENDING, DCTERMS.description, Literal("derived levels being reco
 # or wrote itself; another process's write (a command-line import into a shared SPARQL
 # server, say) makes it read the lineage again.
 VERSION = URIRef("https://w3id.org/medgrade/graph/inventory#version")
+# What the inferred graph holds changes with medgrade (0.2: the rules' minimum is part of the
+# effective level): a full propagation stamps its format; a process that finds another format
+# (a store written by an earlier medgrade) propagates again before anything is read.
+INFERRED_FORMAT = URIRef("https://w3id.org/medgrade/graph/inferred#format")
+INFERRED_FORMAT_VERSION = "2"
 _CHUNK = 2_000
 
 
@@ -285,7 +290,74 @@ class Service:
                 )
         if sheets:
             plan.merge(plan_sheets(sheets, self.ontology, self.ids, self._known, progress))
+        plan.warnings += self._unresolved_names(plan)
         return plan
+
+    def _unresolved_names(self, plan: ImportPlan) -> list[Problem]:
+        """A warning per distinct name of an element graded by nothing of its own (no category,
+        level or personal information) whose name denotes no personal information the ontology
+        knows (see :meth:`kg.ontology.Ontology.personal_information_named`): its level comes
+        from its asset only."""
+        onto, seen, out = self.ontology, set(), []
+        for name, where, graded in plan.elements():
+            if graded or name in seen:
+                continue
+            seen.add(name)
+            if onto.personal_information_named(name):
+                continue
+            out.append(
+                Problem(
+                    f"element name '{name}' matches no label, synonym or hidden label of a kind of personal "
+                    "information (or of a category of personal information) in the ontology: it raises no level; "
+                    "classify the element if it holds personal data",
+                    f"数据元素名称“{name}”与本体中任何个人信息类别（或个人信息业务分类）的标签、同义词、隐藏标签都不一致："
+                    "不据此提高级别；如含个人信息，请为该元素分类",
+                    where=where,
+                    code="element-name-unresolved",
+                    subject=name,
+                )
+            )
+        return out
+
+    def _cycle_warnings(self, records: Sequence[Record], files: Sequence[str]) -> list[Problem]:
+        """A warning per derivation cycle (R10) the imported derivations take part in; its members
+        share one level until it is fixed. Few new derivations: each is checked by a path query
+        from its source; many: the inventory's strongly connected components."""
+        new = [(str(x), str(s)) for r in records for x, p, s in r.triples if p == PROV.wasDerivedFrom]
+        if not new:
+            return []
+        inv = sparql_term(Graphs.INVENTORY)
+        cycles: list[set[str]] = []
+        if len(new) > 200:
+            import networkx as nx
+
+            graph = nx.DiGraph(self.store.edges(PROV.wasDerivedFrom, Graphs.INVENTORY))
+            touched = {x for pair in new for x in pair}
+            for component in nx.strongly_connected_components(graph):
+                if (len(component) > 1 or any(graph.has_edge(n, n) for n in component)) and component & touched:
+                    cycles.append(set(component))
+        else:
+            for x, s in new:
+                if any(x in c and s in c for c in cycles):
+                    continue
+                members = self.store.rows(
+                    f"SELECT DISTINCT ?m WHERE {{ GRAPH {inv} {{ {sparql_term(URIRef(s))} <{PROV.wasDerivedFrom}>* ?m . "
+                    f"?m <{PROV.wasDerivedFrom}>* {sparql_term(URIRef(x))} }} }}"
+                )
+                if members:
+                    cycles.append({m for (m,) in members if m} | {x, s})
+        out = []
+        for component in cycles:
+            names = ", ".join(sorted(self.ids.local_id(m) or m.rsplit("/asset/", 1)[-1] for m in component))
+            out.append(
+                Problem(
+                    f"derivation cycle among {names} (R10): they share one level until it is fixed",
+                    f"资产 {names} 之间存在衍生环路（R10）：修正前它们共用同一级别",
+                    where="; ".join(files),
+                    code="derivation-cycle",
+                )
+            )
+        return out
 
     def import_files(
         self,
@@ -327,6 +399,7 @@ class Service:
         else:
             self._apply(records, report)
         if report.wrote:
+            report.warnings += self._cycle_warnings(records, plan.files)
             report.record = str(self._audit(plan, report, records, why, actor))
             if propagate and additions is not None and not self._approved(additions):
                 report.propagation = self.lineage_change(add=additions)
@@ -481,14 +554,48 @@ class Service:
             self.store.apply(Changeset(Graphs.META, subjects={IMPORT_JOURNAL}))
             self._lineage = None
             done.append("interrupted bulk import rolled back / 回滚了中断的批量导入")
+        done += self._migrate()
         pending = self.store.ask(f"ASK {{ GRAPH {meta} {{ {sparql_term(PENDING)} ?p ?o }} }}")
-        if journal_open(self.store) or done or pending:
+        outdated = self._inferred_outdated()
+        if journal_open(self.store) or done or pending or outdated:
             self._lineage = None
             self.propagate()
-            done.append("inferred graph rewritten / 重写了推理图")
+            done.append(
+                "inferred graph rebuilt for this version of medgrade / 已按本版本重建推理图"
+                if outdated and not pending and not done
+                else "inferred graph rewritten / 重写了推理图"
+            )
         if done:
             self.store.flush()
         return done
+
+    def _migrate(self) -> list[str]:
+        """Run the migrations of :mod:`kg.migrations` (each recorded in the audit trail)."""
+        from kg.migrations import MIGRATIONS
+        from kg.stewardship import governance_record
+
+        done: list[str] = []
+        for migration in MIGRATIONS:
+            found = migration(self.store, self.ids)
+            if found is None:
+                continue
+            changes, note = found
+            _, quads = governance_record(self, MG.ChangeRecord, "medgrade", f"迁移 / migration: {note}")
+            changes.extra += quads
+            self._write_inventory(changes)
+            done.append(note)
+        return done
+
+    def _inferred_outdated(self) -> bool:
+        """Whether the inferred graph was written by another version of medgrade's propagation
+        (and the inventory is not empty)."""
+        inv, meta = sparql_term(Graphs.INVENTORY), sparql_term(Graphs.META)
+        if not self.store.ask(f"ASK {{ GRAPH {inv} {{ ?s ?p ?o }} }}"):
+            return False
+        stamp = sparql_term(Literal(INFERRED_FORMAT_VERSION))
+        return not self.store.ask(
+            f"ASK {{ GRAPH {meta} {{ {sparql_term(INFERRED_FORMAT)} {sparql_term(DCTERMS.hasVersion)} {stamp} }} }}"
+        )
 
     def _audit(
         self,
@@ -566,12 +673,22 @@ class Service:
         set_levels: dict[str, int] | None = None,
         add: Iterable[Derivation] = (),
         remove: Iterable[tuple[str, str]] = (),
+        minimums: dict[str, int] | None = None,
     ) -> PropagationReport:
         """Propagate one steward's change incrementally: only what derives from it is
-        recomputed and the inferred triples that changed are written."""
-        report = self.lineage_state().change(set_levels or {}, add, remove, write=True)[1]
+        recomputed and the inferred triples that changed are written. ``set_levels``: new
+        assessed ranks; ``minimums``: new ranks of the rules' minimum (see :meth:`minimum_rank`)."""
+        report = self.lineage_state().change(set_levels or {}, add, remove, write=True, minimums=minimums)[1]
         self._clear_pending()
         return report
+
+    def minimum_rank(self, iri: URIRef) -> int:
+        """The rank of an asset's rules' minimum (R2–R6) as the inventory now says (0: none)."""
+        from kg.answers import asset_facts
+        from kg.grading import minimum
+
+        lv = minimum(asset_facts(self.store, self.ontology, iri), self.ontology)
+        return lv.rank if lv is not None else 0
 
     def _approved(self, derivations: list[Derivation]) -> bool:
         """Whether any activity of ``derivations`` carries an approval (its cap then needs the
@@ -635,7 +752,7 @@ class Service:
         self._lineage = None  # incremental changes start again from what this run reads
         report = propagate(self.store, self.ontology)
         self._pending = True  # a full run brings everything up to date: clear any marker
-        self._clear_pending()
+        self._clear_pending([(INFERRED_FORMAT, DCTERMS.hasVersion, Literal(INFERRED_FORMAT_VERSION), Graphs.META)])
         return report
 
     def assets(self, **filters: Any) -> dict[str, Any]:
@@ -667,19 +784,17 @@ class Service:
         activity, approved}; ``remove``: derivations {source, target}.
         """
         onto = self.ontology
-        levels = {str(self.ids.resolve_asset(a)): onto.level(lv).rank for a, lv in (set_levels or {}).items()}
+
+        def known(ref: str) -> str:  # an unknown asset is a 404, before anything is computed
+            return str(resolve(self.store, self.ids, ref, elements=True))
+
+        levels = {known(a): onto.level(lv).rank for a, lv in (set_levels or {}).items()}
         derivations = []
         for d in add:
             kind = onto.transformations.find(d["activity"]) if d.get("activity") else None
             cap = kind.cap.rank if kind and kind.level_reducing and kind.cap and d.get("approved") else None
-            derivations.append(
-                Derivation(
-                    str(self.ids.resolve_asset(d["source"])), str(self.ids.resolve_asset(d["target"])), None, cap
-                )
-            )
-        removals = [
-            (str(self.ids.resolve_asset(d["source"])), str(self.ids.resolve_asset(d["target"]))) for d in remove
-        ]
+            derivations.append(Derivation(known(d["source"]), known(d["target"]), None, cap))
+        removals = [(known(d["source"]), known(d["target"])) for d in remove]
         by_rank = {lv.rank: lv.ref() for lv in onto.levels}
         return [
             {
@@ -731,9 +846,11 @@ class Service:
         self._lineage = None
         return Changeset(Graphs.AUDIT, extra=[*quads, PENDING_QUAD], stamps=[version]).update_request()
 
-    def _clear_pending(self) -> None:
-        if self._pending:
-            self.store.apply(Changeset(Graphs.META, subjects={PENDING}))
+    def _clear_pending(self, stamps: list[Quad] | None = None) -> None:
+        if self._pending or stamps:
+            self.store.apply(
+                Changeset(Graphs.META, subjects={PENDING} if self._pending else set(), stamps=stamps or [])
+            )
             self._pending = False
 
     # --- status --------------------------------------------------------------------------------

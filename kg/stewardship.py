@@ -14,12 +14,13 @@ from rdflib.namespace import RDF, XSD
 from kg.answers import resolve
 from kg.errors import ConflictError, InputError
 from kg.importers.inventory import parse_date
-from kg.lineage.model import Derivation
 from kg.namespaces import MG, PROV
+from kg.propagation import derivations_of
 from kg.store import Changeset, Graphs, sparql_term
 from kg.store.base import Quad, Triple
 
 if TYPE_CHECKING:
+    from kg.propagation import PropagationReport
     from kg.service import Service
 
 _P = f"PREFIX mg: <{MG}> PREFIX prov: <{PROV}>\n"
@@ -75,7 +76,8 @@ def assess(
     suggestion: str | None = None,
 ) -> dict[str, Any]:
     """Set an asset's category, assessed level and/or impacts, with an assessment record. A
-    level below the computed one is stored and reported by validation (never silently raised).
+    level below the rules' minimum is stored and reported by validation (the steward's record is
+    evidence), but never lowers the effective level, which takes the rules' minimum (R7, R11).
 
     ``suggestion``: accept the classification assistant's suggestion for this element (a name,
     tag, field or path): its category and minimum level fill what is not given, and the record
@@ -130,7 +132,12 @@ def assess(
                 (node, MG.impactObject, URIRef(obj.iri)),
                 (node, MG.impactDegree, URIRef(deg.iri)),
             ]
-    levels = (lambda: svc.lineage_change(set_levels={str(a): lv.rank})) if lv is not None else None
+
+    def levels() -> PropagationReport:  # after the write: the rules' minimum reads the new category and impacts
+        return svc.lineage_change(
+            set_levels={str(a): lv.rank} if lv is not None else {}, minimums={str(a): svc.minimum_rank(a)}
+        )
+
     report = svc.change(
         Changeset(Graphs.INVENTORY, triples=triples, removals=removals, extra=quads), {a}, False, levels
     )
@@ -212,21 +219,10 @@ def add_derivation(
             )
             if approval.get("approval_note"):
                 triples.append((ap, MG.justification, Literal(approval["approval_note"])))
-    approved = bool(approval) or (
-        act is not None and svc.store.ask(f"ASK {{ GRAPH {INV} {{ {sparql_term(act)} <{MG.approval}> ?a }} }}")
-    )
-    reducing = kind is not None and approved and kind.level_reducing
-    cap = kind.cap.rank if reducing and kind is not None and kind.cap is not None else None
-    clears = (
-        frozenset(p.iri for p in onto.personal_information)
-        if reducing and kind is not None and kind.removes_personal_information
-        else frozenset()
-    )
-    derivation = Derivation(str(s), str(t), str(act) if act else None, cap, clears)
-    report = svc.change(
-        Changeset(Graphs.INVENTORY, triples=triples, extra=quads),
-        {s, t},
-        True,
-        lambda: svc.lineage_change(add=[derivation]),
-    )
+
+    def levels() -> PropagationReport:  # after the write: the target's derivations as a full run reads them
+        found = derivations_of(svc.store, onto, [str(t)])
+        return svc.lineage_change(add=found, remove=[(d.source, d.target) for d in found])
+
+    report = svc.change(Changeset(Graphs.INVENTORY, triples=triples, extra=quads), {s, t}, True, levels)
     return {"record": str(rec), "level": svc.level(str(t)), "validation": report.to_dict()}

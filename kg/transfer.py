@@ -1,12 +1,23 @@
 """May this asset go to that destination, and what is missing? (``check-transfer``,
 ``POST /api/transfers/check``)
 
-The answer comes from the shapes themselves, not from a second copy of the rules: a
-hypothetical transfer (asset → destination, with the measures the provider declares) is added
-to a small in-memory view holding the ontology, the asset, the destination and the records
-about the asset, and the validator runs the shapes that target transfers on it (R12: clearance,
-data that may not leave, required measures, the risk assessment of important data). Nothing is
-written.
+The answer comes from the shapes themselves, not from a second copy of the rules, and it fails
+closed (issue #15: a level is never silently too low):
+
+* R12: a hypothetical transfer (asset → destination, with the measures the provider declares)
+  is added to a small in-memory view holding the ontology, the asset, the destination and the
+  records about the asset, and the validator runs the shapes that target transfers on it
+  (clearance, data that may not leave, required measures, the risk assessment of important
+  data).
+* fix first: the validator runs on the store itself, restricted to the asset, its elements and
+  the activities on the witness path of its level. A Violation of R1–R6 on the asset or an
+  element (its assessed level is below what the rules require), an R8 Violation on a witness
+  activity (a level reduction nobody approved), or an asset with no category or no effective
+  level blocks the transfer until it is fixed: the level the check compares is then not one
+  to rely on.
+
+``allowed`` is true only when neither finds anything. An error while checking propagates (the
+caller answers with an error, never "allowed"). Nothing is written.
 """
 
 from __future__ import annotations
@@ -19,15 +30,19 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 from kg.answers import resolve
-from kg.errors import NotFoundError
-from kg.ids import check_id
+from kg.errors import MedgradeError, NotFoundError
+from kg.ids import Ids, check_id
 from kg.namespaces import MG, RDF
 from kg.store import Graphs, sparql_term
+from kg.validation import Result, Validator
 
 if TYPE_CHECKING:
     from kg.service import Service
 
 _SCRATCH = ox.NamedNode("https://w3id.org/medgrade/graph/what-if")
+GRADING_RULES = frozenset({"R1", "R2", "R3", "R4", "R5", "R6"})  # on the asset and its elements
+LINEAGE_RULES = frozenset({"R8"})  # on the activities of the witness path
+FIX_FIRST_KEYS = ("rule", "severity", "focus", "focus_id", "message_zh", "message_en")
 
 
 def _destination(svc: Service, ref: str) -> URIRef:
@@ -40,11 +55,26 @@ def _destination(svc: Service, ref: str) -> URIRef:
     return iri
 
 
+def _validator(svc: Service) -> Validator:
+    """A validator of this check's own over the service's shapes: a run keeps the store it reads
+    on the validator (``Validator.view``), so the shared one could read another request's what-if
+    view midway through this check's run on the store, find no targets there and report nothing."""
+    shared = svc.validator()
+    unchecked = sorted((GRADING_RULES | LINEAGE_RULES | {"R12"}) - set(shared.rule_of.values()))
+    if unchecked:  # fail closed: a rule without shapes would pass everything
+        raise MedgradeError(
+            f"cannot check transfers: no shapes for {', '.join(unchecked)} are loaded",
+            f"无法进行出院检查：未载入 {'、'.join(unchecked)} 的规则",
+        )
+    return Validator(shared.store, shared.shapes, shared.ids)
+
+
 def check_transfer(svc: Service, asset_ref: str, destination_ref: str, measures: Iterable[str] = ()) -> dict[str, Any]:
     onto = svc.ontology
     asset = resolve(svc.store, svc.ids, asset_ref)
     dest = _destination(svc, destination_ref)
     declared = [onto.measures.find(m) for m in measures]
+    validator = _validator(svc)
     view = ox.Store()
     view.load(onto.graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=_SCRATCH)
     a, d = sparql_term(asset), sparql_term(dest)
@@ -62,8 +92,9 @@ def check_transfer(svc: Service, asset_ref: str, destination_ref: str, measures:
     ]
     quads += [ox.Quad(t, ox.NamedNode(f"{MG}declaresMeasure"), ox.NamedNode(m.iri), _SCRATCH) for m in declared]
     view.extend(quads)
-    results = svc.validator().run({URIRef(t.value)}, view=view)
+    results = validator.run({URIRef(t.value)}, view=view)
     level = svc.level(str(asset))
+    fix = fix_first(svc, validator, asset, level)
     missing = sorted(
         {r.value for r in results if r.value and r.value in onto.measures},
         key=lambda iri: onto.measures.by_iri[iri].notation or iri,
@@ -73,10 +104,96 @@ def check_transfer(svc: Service, asset_ref: str, destination_ref: str, measures:
     return {
         "asset": str(asset),
         "destination": str(dest),
-        "allowed": not any(r.severity == "Violation" for r in results),
+        "allowed": not any(r.severity == "Violation" for r in results) and not fix,
         "effective": level["effective"],
         "clearance": cleared.ref() if cleared else None,
         "declared_measures": [m.ref() for m in declared],
         "missing_measures": [onto.measures.by_iri[m].ref() for m in missing],
         "problems": [{k: v for k, v in r.to_dict().items() if k not in ("focus", "focus_id")} for r in results],
+        "fix_first": fix,
     }
+
+
+def fix_first(svc: Service, validator: Validator, asset: URIRef, level: dict[str, Any]) -> list[dict[str, str]]:
+    """What must be fixed before ``asset`` may leave: the Violations of R1–R6 on it and its
+    elements and of R8 on the activities of its witness path (``level``: its level answer),
+    found by a validation run now, and a missing category or effective level. Ordered by rule,
+    focus and message."""
+    facts = svc.store.about(str(asset), Graphs.INVENTORY)
+    elements = {URIRef(o) for p, o in facts if p == str(MG.hasElement)}
+    activities = {URIRef(h["activity"]) for h in level["witness"] if h.get("activity")}
+    results = validator.run({asset} | elements | activities)
+    items: list[dict[str, str]] = []
+    covered: set[str] = set()  # paths of the shapes' R1 results that an entry below already says
+    if not any(p == str(MG.hasCategory) for p, _ in facts):
+        covered.add(str(MG.hasCategory))
+        items.append(
+            _item(
+                "R1",
+                asset,
+                validator,
+                "R1：数据资产尚无业务分类（待分类）；请先确定其分类",
+                "R1: the data asset has no business category (unclassified); classify it first",
+            )
+        )
+    if level["effective"] is None:
+        covered.add(str(MG.assessedLevel))
+        items.append(
+            _item(
+                "R7",
+                asset,
+                validator,
+                "R7：数据资产没有生效级别（无评估级别、规则最低级别或继承级别）；请先定级",
+                "R7: the data asset has no effective level (no assessed level, rules' minimum or inherited level); "
+                "grade it first",
+            )
+        )
+    on_asset = {asset} | elements
+    for r in results:
+        if r.severity != "Violation":
+            continue
+        focus = URIRef(r.focus)
+        if r.rule in GRADING_RULES and focus in on_asset:
+            if r.rule == "R1" and focus == asset and r.path in covered:
+                continue
+        elif not (r.rule in LINEAGE_RULES and focus in activities):
+            continue
+        items.append(_as_item(r))
+    unique = {tuple(i[k] for k in FIX_FIRST_KEYS): i for i in items}
+    return sorted(unique.values(), key=_order)
+
+
+def _item(rule: str, focus: URIRef, validator: Validator, zh: str, en: str) -> dict[str, str]:
+    return {
+        "rule": rule,
+        "severity": "Violation",
+        "focus": str(focus),
+        "focus_id": validator.focus_id(str(focus)),
+        "message_zh": zh,
+        "message_en": en,
+    }
+
+
+def _as_item(r: Result) -> dict[str, str]:
+    return {k: str(getattr(r, k)) for k in FIX_FIRST_KEYS}
+
+
+def _order(item: dict[str, str]) -> tuple[int, str, str, str, str]:
+    number = item["rule"][1:]
+    return (
+        int(number) if number.isdigit() else 99,
+        item["rule"],
+        item["focus_id"],
+        item["message_en"],
+        item["message_zh"],
+    )
+
+
+def asset_of(ids: Ids, checked: str, focus: str) -> str | None:
+    """The asset (id, or IRI when not minted here) whose page shows a fix-first item's
+    ``focus``: the ``checked`` asset for itself and its elements; for an activity minted under
+    an asset (``asset/ID/activity``), the asset that activity made; else None."""
+    if focus == checked or focus.startswith(checked + "/"):
+        return ids.local_id(checked) or checked
+    prefix = f"{ids.base}asset/"
+    return focus[len(prefix) :].split("/", 1)[0] if focus.startswith(prefix) else None

@@ -19,6 +19,7 @@ incremental run replaces only the results of the nodes it re-checked.
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -168,6 +169,7 @@ class Validator:
         self._subclass_cache: dict[Node, list[URIRef]] = {}
         self._label_cache: dict[str, dict[str, str]] = {}
         self.templates = _message_templates(shapes)
+        self._running = threading.RLock()
 
     def _iris(self, query: str, var: str) -> set[URIRef]:
         """IRIs bound to ``var`` by a query over the union of every graph of the run's view."""
@@ -398,7 +400,12 @@ class Validator:
     # --- running -------------------------------------------------------------------------------
     def run(self, focus: set[URIRef] | None = None, view: Any = None) -> list[Result]:
         """Run pyshacl over the store (every node, or only ``focus``), or over ``view``, a
-        pyoxigraph store standing for it (a what-if: the store plus a hypothetical change)."""
+        pyoxigraph store standing for it (a what-if: the store plus a hypothetical change).
+        Runs of one validator take turns: a run keeps the store it reads in :attr:`view`."""
+        with self._running:
+            return self._run(focus, view)
+
+    def _run(self, focus: set[URIRef] | None, view: Any) -> list[Result]:
         import pyshacl
         from pyshacl.graph_abstraction import DataGraph
 

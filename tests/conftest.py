@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -145,3 +147,27 @@ def backend_settings(request: pytest.FixtureRequest) -> dict[str, object]:
         return {"store": "memory:"}
     descriptor, account = remote_descriptor(request, request.param)
     return {"store": descriptor, "sparql_user": account.get("user"), "sparql_password": account.get("password")}
+
+
+@contextmanager
+def demo_client(tmp_path: Path, roles: Sequence[str], prefix: str = "t") -> Iterator[object]:
+    """A test client of the API over an in-memory store holding the demo hospital, with one
+    API key per role in ``client.tokens`` and the service in ``client.service``."""
+    from fastapi.testclient import TestClient
+
+    from api import create_app
+    from kg import apikeys
+    from kg.service import Service
+    from kg.settings import Settings
+
+    keys = tmp_path / "keys.toml"
+    tokens = {role: apikeys.create(keys, f"{prefix}-{role}", role) for role in roles}
+    service = Service(Settings(store="memory:", api_keys=keys))
+    service.initialize(demo=True)
+    try:
+        with TestClient(create_app(service=service)) as client:
+            client.tokens = tokens  # type: ignore[attr-defined]
+            client.service = service  # type: ignore[attr-defined]
+            yield client
+    finally:
+        service.close()

@@ -82,9 +82,9 @@ def test_assessment_needs_a_justification_and_known_terms(api) -> None:
     assert r.status_code == 404
 
 
-def test_assessing_below_the_computed_level_is_reported(api) -> None:
-    level = api.get(f"/api/assets/{PKG}/level").json()
-    assert level["computed"]["rank"] >= 2
+def test_assessing_below_the_rules_minimum_is_reported_and_never_lowers_the_effective_level(api) -> None:
+    before = api.get(f"/api/assets/{PKG}/level").json()
+    assert before["minimum"]["rank"] >= 2
     r = api.put(
         f"/api/assets/{PKG}/assessment",
         json={"level": "1", "justification": "试图降级 / try lower"},
@@ -93,6 +93,15 @@ def test_assessing_below_the_computed_level_is_reported(api) -> None:
     assert r.status_code == 200
     results = [x for x in r.json()["validation"]["results"] if x["focus_id"] == PKG]
     assert results and all(x["severity"] == "Violation" for x in results)
+    after = r.json()["level"]
+    assert after["assessed"]["rank"] == 1  # the steward's record stays
+    assert after["effective"]["rank"] == before["effective"]["rank"] >= after["minimum"]["rank"]
+    assert after["set_by"] in ("rules", "inherited") and after["reasons"][0].startswith("R11")
+    inferred = api.service.store.rows(
+        f"SELECT ?l WHERE {{ GRAPH <https://w3id.org/medgrade/graph/inferred> {{ <{after['asset']}> "
+        "<https://w3id.org/medgrade/def#effectiveLevel> ?l } }"
+    )
+    assert inferred == [(after["effective"]["iri"],)]
 
 
 def test_derivation_cycle_is_409_and_changes_nothing(api) -> None:

@@ -8,13 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from pydicom.data import get_testdata_file
 from rdflib import Literal, URIRef
 from rdflib.namespace import SKOS
 
-from api import create_app
-from kg import apikeys
 from kg.classify import Classifier
 from kg.classify.dicom import profile_provenance, profile_table
 from kg.classify.dicom_file import classify_file, inventory_rows
@@ -22,7 +19,7 @@ from kg.ontology import Ontology, load_ontology
 from kg.service import Service
 from kg.settings import Settings
 from kg.store import Graphs
-from tests.conftest import edit_module
+from tests.conftest import demo_client, edit_module
 from tests.test_cli import medgrade
 
 MG = "https://w3id.org/medgrade/def#"
@@ -213,15 +210,8 @@ def test_cli_classify_dicom_writes_rows(tmp_path: Path) -> None:
 
 @pytest.fixture
 def api(tmp_path: Path):
-    keys = tmp_path / "keys.toml"
-    tokens = {role: apikeys.create(keys, f"c-{role}", role) for role in ("reader", "steward")}
-    service = Service(Settings(store="memory:", api_keys=keys))
-    service.initialize(demo=True)
-    with TestClient(create_app(service=service)) as client:
-        client.tokens = tokens  # type: ignore[attr-defined]
-        client.service = service  # type: ignore[attr-defined]
+    with demo_client(tmp_path, ("reader", "steward"), "c") as client:
         yield client
-    service.close()
 
 
 def test_api_classify_batch(api) -> None:

@@ -30,12 +30,21 @@ EXPECTED: dict[str, list[tuple[str, str, str, str]]] = {
         ("R4_PersonalInformation", "a1", V, "GeneralData3"),
         ("R4_PersonalInformation", "a2", V, "GeneralData2"),
         ("R4_PersonalInformation", "a2", V, "GeneralData2"),
+        ("R4_PersonalInformation", "a4", V, "GeneralData3"),
     ],
-    "R5-violates": [("R5_Elements", "a1", V, "GeneralData2"), ("R5_Elements", "a1", V, "GeneralData2")],
+    "R5-violates": [
+        ("R5_Elements", "a1", V, "GeneralData2"),
+        ("R5_Elements", "a1", V, "GeneralData2"),
+        ("R5_Elements", "a2", V, "GeneralData2"),
+    ],
     "R6-violates": [("R6_ReviewPending", "a2", W, "GeneralData4"), ("R6_Scale", "a1", V, "GeneralData4")],
     "R8-violates": [("R8_Approval", "d1-act", V, "Anonymisation")],
     "R10-violates": [("R10_NoCycle", "b", V, "b"), ("R10_NoCycle", "c", V, "c"), ("R10_NoCycle", "d", V, "d")],
-    "R11-violates": [("R11_Effective", "a", V, "GeneralData2"), ("R11_Effective", "b", V, "GeneralData2")],
+    "R11-violates": [
+        ("R11_Effective", "a", V, "GeneralData2"),
+        ("R11_Effective", "b", V, "GeneralData2"),
+        ("R11_Effective", "c", V, "GeneralData2"),
+    ],
     "R12-violates": [
         ("R12_Clearance", "t1", V, "GeneralData4"),
         ("R12_MayLeave", "t2", V, "CoreData"),

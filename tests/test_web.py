@@ -24,6 +24,7 @@ from kg.settings import Settings
 from tests.servers import api_in_thread
 
 PKG = "pkg-nhic-dose-ct-2026-10"  # the CT dose package sent to the national information centre
+VENT_PKG = "pkg-mfr-vent-alarm-2026q3"  # its level came down the demo's unapproved de-identification
 HUB = "web-hub"  # an asset with 10,000 products (added to the demo for the large-graph test)
 FAN_OUT = 10_000
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -117,6 +118,8 @@ PAGES = [
     ("sparql", "/ui/sparql"),
     ("transfer", "/ui/transfer"),
     ("transfer-refused", f"/ui/transfer?asset={PKG}&destination=mfr-global"),
+    # refused although R12 would allow it: an unapproved de-identification on its witness path (R8)
+    ("transfer-fix-first", f"/ui/transfer?asset={VENT_PKG}&destination=research"),
     ("dashboard-en", "/ui/?lang=en"),
     ("asset-en", f"/ui/assets/{PKG}?lang=en"),
 ]
@@ -137,7 +140,8 @@ def test_every_page_loads_without_console_errors(page: Watched, name: str, path:
 
 def _levels(base: str, ident: str) -> dict[str, int | None]:
     answer = httpx.get(f"{base}/api/assets/{ident}/level").json()
-    return {k: (answer[k] or {}).get("rank") for k in ("assessed", "inherited", "effective")} | {
+    return {k: (answer[k] or {}).get("rank") for k in ("assessed", "minimum", "inherited", "effective")} | {
+        "set_by": answer["set_by"],
         "origin": answer["origin"],
         "witness": answer["witness"],
         "asset": answer["asset"],
@@ -158,9 +162,10 @@ def test_click_through_the_lineage_to_the_origin(page: Watched, server: str) -> 
         iri = page.page.locator("[data-testid=asset-id]").get_attribute("data-iri")
         visited.append(iri)
         api = _levels(server, iri.rsplit("/", 1)[-1])
-        for kind in ("assessed", "inherited", "effective"):
+        for kind in ("assessed", "minimum", "inherited", "effective"):
             rank = page.page.locator(f"[data-testid=badge-{kind}]").get_attribute("data-rank")
             assert (int(rank) if rank else None) == api[kind], (iri, kind)
+        assert page.page.locator("[data-testid=set-by]").get_attribute("data-set-by") == api["set_by"]
         if iri == origin:
             break
         x, y = page.page.evaluate(
@@ -228,6 +233,17 @@ def test_transfer_form(page: Watched) -> None:
     page.page.select_option("select[name=destination]", "nhic")
     page.page.click("[data-testid=transfer-form] button[type=submit]")
     page.page.wait_for_selector("[data-testid=verdict][data-allowed=true]")
+    assert page.page.locator("[data-testid=fix-first]").count() == 0
+    # the ventilator package to the research platform: R12 would allow it (cleared for General-4,
+    # every measure provided), but its level came down an unapproved de-identification (R8)
+    page.page.fill("input[name=asset]", VENT_PKG)
+    page.page.select_option("select[name=destination]", "research")
+    page.page.click("[data-testid=transfer-form] button[type=submit]")
+    page.page.wait_for_selector("[data-testid=verdict][data-allowed=false]")
+    item = page.page.locator("[data-testid=fix-first] li[data-rule=R8]")
+    assert item.count() == 1 and item.get_attribute("data-focus") == "asset/vent-alarm-deid-2026q3/activity"
+    item.locator("a").click()
+    page.page.wait_for_url("**/ui/assets/vent-alarm-deid-2026q3*")
     assert page.problems == []
 
 

@@ -326,7 +326,9 @@ class Classifier:
         for iri in pi_scores.by:
             if pi_scores.total(iri) >= PI_THRESHOLD:
                 personal_iris.append(iri)
-        if best.identifies_person_as and not linked:  # a device serial alone identifies no one
+        if best.identifies_person_as and linked:  # next to patient data, a device serial identifies the patient
+            personal_iris.append(best.identifies_person_as)
+        elif best.identifies_person_as:  # alone it identifies no one
             personal_iris = [p for p in personal_iris if p != best.identifies_person_as]
             reasons.append(
                 f"R4：与患者数据同处时按{self._pi_label(best.identifies_person_as, 'zh')}处理"

@@ -14,13 +14,14 @@ from typing import TypeVar
 from rdflib import Literal, URIRef
 
 from kg.errors import InputError, Problem
-from kg.grading import AssetFacts, grade
+from kg.grading import AssetFacts, ElementFacts, Grade, Minimums, grade
 from kg.ids import Ids, check_id
 from kg.importers.plan import ImportPlan, Record
 from kg.importers.tabular import Row, Sheet
 from kg.namespaces import MG, PROV, RDF, RDFS, XSD
 from kg.ontology import Ontology
 from kg.store.base import Triple
+from kg.vocabulary import Level
 
 YES = {"是", "y", "yes", "true", "1", "有", "√", "✓"}
 NO = {"否", "n", "no", "false", "0", "无", "×"}
@@ -286,8 +287,8 @@ def _plan_assets(
         "device": known("device", refs["device"] - set(devices)),
         "destination": known("destination", refs["destination"] - destinations),
     }
-    edges: list[tuple[str, str]] = []
     known_assets = in_file | stored["asset"]
+    minimums = Minimums(onto)
     for sheet, row in rows:
         r = _RowReader(sheet, row, onto, plan.problems)
         if progress:
@@ -307,10 +308,19 @@ def _plan_assets(
         personal = _personal(r, a, onto, t)
         count = r.count("subject_count")
         level = r.term("level", onto.level)
+        elements = split_list(r.text("elements"))
+        facts = AssetFacts(
+            str(a),
+            category.iri if category is not None else None,
+            tuple(sorted(impacts)),
+            tuple(personal),
+            count,
+            tuple(ElementFacts(str(ids.element(asset_id, e)), e) for e in elements),
+        )
         if level is None and not r.text("level") and category is not None:
-            # an empty level cell means "take the computed level" (R2-R6 on what the row says)
-            facts = AssetFacts(str(a), category.iri, tuple(impacts), tuple(personal), count)
-            level = grade(facts, onto).level
+            level = grade(facts, onto).level  # an empty level cell: the rules' minimum (R2–R6 on what the row says)
+        elif level is not None and minimums.asset(facts) > level.rank:
+            _below_minimum(r, level, grade(facts, onto), plan)
         if level is not None:
             t.append((a, P_LEVEL, URIRef(level.iri)))
         eq_type = r.term("equipment_type", onto.equipment_types.find)
@@ -333,7 +343,7 @@ def _plan_assets(
                 )
         if eq_type is not None:
             t.append((a, P_PRODUCED_BY_TYPE, URIRef(eq_type.iri)))
-        for element in split_list(r.text("elements")):
+        for element in elements:
             e = ids.element(asset_id, element)
             t += [(a, P_ELEMENT, e), (e, P_TYPE, C_ELEMENT), (e, P_LABEL, Literal(element))]
         if count is not None:
@@ -342,7 +352,6 @@ def _plan_assets(
             if r.text(key):
                 t.append((a, prop, Literal(r.text(key))))
         sources = [s for s in (r.ident("derived_from", v) for v in split_list(r.text("derived_from"))) if s]
-        edges += [(asset_id, s) for s in sources]
         _derivation(r, ids, asset_id, a, sources, known_assets, t)
         for dest in (d for d in (r.ident("transfer_to", v) for v in split_list(r.text("transfer_to"))) if d):
             if dest not in destinations and dest not in stored["destination"]:
@@ -351,7 +360,27 @@ def _plan_assets(
             tr = ids.transfer(asset_id, dest)
             t += [(tr, P_TYPE, C_TRANSFER), (tr, P_TRANSFERS, a), (tr, P_TO, ids.destination(dest))]
         plan.add(Record("asset", a, t, sheet.where(row.number)))
-    _warn_cycles(edges, plan)
+
+
+def _below_minimum(r: _RowReader, level: Level, grading: Grade, plan: ImportPlan) -> None:
+    """Warn (and import: a steward's record is evidence) when a row is assessed below its rules'
+    minimum: medgrade acts on the minimum, and validation reports the row until it is fixed."""
+    short = grading.violated_by(level)
+    if not short:
+        return
+    minimum = grading.level
+    plan.warnings.append(
+        Problem(
+            f"assessed {level.label_en}, below the rules' minimum {minimum.label_en} "
+            f"({'; '.join(x.text_en for x in short)}): recorded as assessed, but the effective level is at least "
+            f"{minimum.label_en}; validate reports it until the assessment is corrected",
+            f"评估级别{level.label_zh}低于规则要求的最低级别{minimum.label_zh}"
+            f"（{'；'.join(x.text_zh for x in short)}）：评估照录，但生效级别至少为{minimum.label_zh}；"
+            "修正评估前 validate 会一直报告",
+            where=r.sheet.where(r.row.number, "level"),
+            code="assessed-below-minimum",
+        )
+    )
 
 
 def _personal(r: _RowReader, a: URIRef, onto: Ontology, t: list[Triple]) -> list[str]:
@@ -442,19 +471,3 @@ def _derivation(
             t.append((ap, P_AT, _datetime(when)))
         if note:
             t.append((ap, P_WHY, Literal(note)))
-
-
-def _warn_cycles(edges: list[tuple[str, str]], plan: ImportPlan) -> None:
-    import networkx as nx
-
-    graph = nx.DiGraph(edges)
-    for component in nx.strongly_connected_components(graph):
-        if len(component) > 1 or any(graph.has_edge(n, n) for n in component):
-            members = ", ".join(sorted(component))
-            plan.warnings.append(
-                Problem(
-                    f"derivation cycle among {members} (R10): they share one level until it is fixed",
-                    f"资产 {members} 之间存在衍生环路（R10）：修正前它们共用同一级别",
-                    where="; ".join(plan.files) or "",
-                )
-            )

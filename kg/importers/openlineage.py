@@ -2,9 +2,12 @@
 
 A run is a PROV activity (``<base>run/<runId>``, an ``mg:Transformation``) that ``prov:used``
 its inputs; each output ``prov:wasGeneratedBy`` the run and ``prov:wasDerivedFrom`` every
-input. Column lineage (the ``columnLineage`` facet) becomes element-to-element derivations;
-a transformation marked ``masking: true`` is recorded on a qualified derivation
-(``mg:masking true``): a candidate reduction that lowers nothing until approved.
+input. Column lineage (the ``columnLineage`` facet) becomes element-to-element derivations,
+each with a qualified derivation per run (``prov:qualifiedDerivation``, ``prov:hadActivity``
+the run, ``mg:masking`` true or false): a masked one is a candidate reduction that lowers
+nothing until approved, on itself or on its run, and its approval covers that run's derivation
+only. An output column listed among its own inputs (an in-place ``MERGE``/``UPDATE``) is not a
+derivation of the column from itself; its other inputs stay.
 
 Datasets are named by OpenLineage namespace + name: in the namespace
 ``MEDGRADE_OPENLINEAGE_NAMESPACE`` a name that is a valid id is the inventory asset of that id;
@@ -207,6 +210,8 @@ def _columns(d: Any, out: URIRef, act: URIRef, ids: Ids, own_namespace: str, whe
             src_id = dataset_id(_text(source, "namespace", where), _text(source, "name", where), own_namespace)
             src, src_field = ids.asset(src_id), _text(source, "field", where)
             ie = ids.element(src_id, src_field)
+            if ie == oe:  # an in-place update reads the column it writes: not a derivation of itself
+                continue
             by_root.setdefault(src, []).extend(
                 [
                     (src, RDF.type, MG.DataAsset),
@@ -215,15 +220,15 @@ def _columns(d: Any, out: URIRef, act: URIRef, ids: Ids, own_namespace: str, whe
                     (ie, RDFS.label, Literal(src_field)),
                 ]
             )
-            by_root[out].append((oe, PROV.wasDerivedFrom, ie))
             transformations = source.get("transformations") or spec.get("transformations") or []
-            if any(isinstance(x, dict) and x.get("masking") is True for x in transformations):
-                q = URIRef(f"{oe}/from/{hashlib.sha1(str(ie).encode()).hexdigest()[:12]}")
-                by_root[out] += [
-                    (oe, PROV.qualifiedDerivation, q),
-                    (q, RDF.type, PROV.Derivation),
-                    (q, PROV.entity, ie),
-                    (q, PROV.hadActivity, act),
-                    (q, MG.masking, Literal(True)),
-                ]
+            masked = any(isinstance(x, dict) and x.get("masking") is True for x in transformations)
+            q = ids.derivation(str(oe), str(act), str(ie))
+            by_root[out] += [
+                (oe, PROV.wasDerivedFrom, ie),
+                (oe, PROV.qualifiedDerivation, q),
+                (q, RDF.type, PROV.Derivation),
+                (q, PROV.entity, ie),
+                (q, PROV.hadActivity, act),
+                (q, MG.masking, Literal(masked)),
+            ]
     return by_root

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rdflib import URIRef
+from rdflib import Literal, URIRef
 
 from kg.errors import Problem
+from kg.namespaces import MG, RDF, RDFS
 from kg.store.base import Triple
+
+_GRADED = {MG.hasCategory, MG.assessedLevel, MG.hasPersonalInformation}
 
 
 @dataclass
@@ -50,6 +53,22 @@ class ImportPlan:
             )
             return
         self.records[record.root] = record
+
+    def elements(self) -> list[tuple[str, str, bool]]:
+        """``(name, where, graded)`` of every data element the plan describes, in plan order:
+        ``graded`` when the element carries its own category, level or personal information."""
+        out: list[tuple[str, str, bool]] = []
+        for record in self.records.values():
+            kinds = {s for s, p, o in record.triples if p == RDF.type and o == MG.DataElement}
+            if not kinds:
+                continue
+            graded = {s for s, p, _ in record.triples if s in kinds and p in _GRADED}
+            out += [
+                (str(o), record.where, s in graded)
+                for s, p, o in record.triples
+                if s in kinds and p == RDFS.label and isinstance(o, Literal)
+            ]
+        return out
 
     def merge(self, other: ImportPlan) -> None:
         self.files += other.files

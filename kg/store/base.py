@@ -218,8 +218,10 @@ class Store(Protocol):
     def drop_graph(self, graph: URIRef) -> None:
         """Remove ``graph`` and its triples."""
 
-    def bulk_load(self, path: Path, fmt: str, graph: URIRef) -> None:
-        """Load a large N-Triples/N-Quads/Turtle file into ``graph`` fast (not atomic)."""
+    def bulk_load(self, path: Path, fmt: str, graph: URIRef, *, trusted: bool = False) -> None:
+        """Load a large N-Triples/N-Quads/Turtle file into ``graph`` fast (not atomic);
+        ``trusted``: medgrade wrote the file from terms the store holds, so their syntax need not
+        be checked again (a store may skip IRI validation)."""
 
     def triples(self, graph: URIRef) -> Iterator[Triple]:
         """Every triple of ``graph``."""

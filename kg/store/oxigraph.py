@@ -145,12 +145,14 @@ class OxigraphStore:
     def drop_graph(self, graph: URIRef) -> None:
         self.update(f"DROP SILENT GRAPH {sparql_term(graph)}")
 
-    def bulk_load(self, path: Path, fmt: str, graph: URIRef) -> None:
+    def bulk_load(self, path: Path, fmt: str, graph: URIRef, *, trusted: bool = False) -> None:
         try:
             if fmt == "nq":  # quads name their graph
-                self._store.bulk_load(path=str(path), format=_FORMATS[fmt])
+                self._store.bulk_load(path=str(path), format=_FORMATS[fmt], lenient=trusted)
             else:
-                self._store.bulk_load(path=str(path), format=_FORMATS[fmt], to_graph=ox.NamedNode(str(graph)))
+                self._store.bulk_load(
+                    path=str(path), format=_FORMATS[fmt], to_graph=ox.NamedNode(str(graph)), lenient=trusted
+                )
             self._store.flush()
         except SyntaxError as exc:
             raise QueryError(f"{path.name}: {exc}", f"{path.name}：{exc}") from exc

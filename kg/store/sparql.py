@@ -353,7 +353,7 @@ class SparqlStore:
             blank = any(isinstance(t, BNode) for q in batch for t in q[:3])
             self._send(f"INSERT {{\n{body}\n}} WHERE {{}}" if blank else f"INSERT DATA {{\n{body}\n}}")
 
-    def bulk_load(self, path: Path, fmt: str, graph: URIRef) -> None:
+    def bulk_load(self, path: Path, fmt: str, graph: URIRef, *, trusted: bool = False) -> None:
         """Stream the file to the server in batches of INSERT DATA (one transaction each)."""
         formats = {"nt": ox.RdfFormat.N_TRIPLES, "ttl": ox.RdfFormat.TURTLE, "nq": ox.RdfFormat.N_QUADS}
         g = sparql_term(graph)

@@ -127,6 +127,7 @@ def create_app(
             CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST", "PUT"], allow_headers=["*"]
         )
 
+    from api.marquez import router as marquez_router
     from api.openlineage import router as openlineage_router
     from api.rest import router as rest_router
     from api.sparql import router as sparql_router
@@ -134,6 +135,7 @@ def create_app(
     app.include_router(sparql_router)
     app.include_router(rest_router)
     app.include_router(openlineage_router)
+    app.include_router(marquez_router)
 
     from fastapi.responses import RedirectResponse
     from fastapi.staticfiles import StaticFiles

@@ -55,6 +55,23 @@ def list_assets(
 
 
 @router.get(
+    "/unclassified",
+    summary="待分类队列 / the classification queue",
+    description="没有分类的数据资产（待分类，多来自 OpenLineage 或 RDF），按标识排列，各附分类助手据名称与数据元素"
+    "名称给出的建议、其元素与由来源继承的生效级别。 / Data assets with no category (unclassified, usually from "
+    "OpenLineage or RDF), by id, each with the classification assistant's suggestion from its name and its "
+    "elements' names, its elements and the effective level it inherits from its sources.",
+)
+def unclassified_queue(
+    request: Request,
+    _: Reader,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    return service(request).classification_queue(limit=limit, offset=offset).to_dict()
+
+
+@router.get(
     "/assets/{id:path}/level",
     summary="级别答复 / the level answer",
     description="评估级别、规则最低级别、继承级别与生效级别（三者中最高者，R7）及其决定者 `set_by`"

@@ -1,5 +1,6 @@
 """The stewards' web interface, served by the API process under ``/ui``: a dashboard, the asset
-list, asset pages with the lineage graph, a SPARQL page with the saved governance queries, and
+list, asset pages with the lineage graph, the queue of unclassified datasets (待分类) with the
+classification assistant's suggestions, a SPARQL page with the saved governance queries, and
 the transfer check.
 
 Pages are rendered on the server (Jinja2) from the same service calls as the REST routes; the
@@ -26,6 +27,8 @@ from kg.errors import AuthenticationError, MedgradeError, NotFoundError
 from kg.saved_queries import saved_queries
 from kg.service import Service
 from kg.store import Graphs, sparql_term
+from kg.unclassified import unclassified
+from kg.vocabulary import Term
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
@@ -68,6 +71,14 @@ def service(request: Request) -> Service:
     return request.app.state.service  # type: ignore[no-any-return]
 
 
+def _status(svc: Service) -> Term | None:
+    """The ontology's name for "no category yet" (待分类), or None when it lacks one."""
+    try:
+        return unclassified(svc.ontology)
+    except MedgradeError:
+        return None
+
+
 def render(request: Request, name: str, **context: Any) -> HTMLResponse:
     lang = lang_of(request)
 
@@ -99,6 +110,7 @@ def render(request: Request, name: str, **context: Any) -> HTMLResponse:
             "toggle_url": toggle_url(),
             "asset_url": asset_url,
             "onto": service(request).ontology,
+            "unclassified": _status(service(request)),
             **context,
         },
     )
@@ -137,8 +149,10 @@ def dashboard(request: Request, _: Reader) -> HTMLResponse:
     )
     by_level: dict[str, int] = {}
     by_category: dict[str, int] = {}
+    no_category = 0
     for cat, lv_iri, count in rows:
         n = int(count)
+        no_category += n if cat is None else 0
         lv = onto.levels.get(lv_iri or "")
         by_level[lv.iri if lv else ""] = by_level.get(lv.iri if lv else "", 0) + n
         top = _top_category(onto, cat)
@@ -169,6 +183,7 @@ def dashboard(request: Request, _: Reader) -> HTMLResponse:
         max_level=max([n for _, n in levels] + [1]),
         categories=categories,
         max_category=max([n for _, n in categories] + [1]),
+        no_category=no_category,
         equipment=equipment,
         severities=severities,
         problems=problems[:20],
@@ -212,6 +227,21 @@ def assets(
         top_categories=[c for c in onto.categories if c.parent is None],
         all_categories=sorted(onto.categories, key=lambda c: (c.notation or "", c.iri)),
         equipment_types=sorted(onto.equipment_types, key=lambda e: e.label_zh),
+    )
+
+
+@router.get("/unclassified", response_class=HTMLResponse)
+def unclassified_page(request: Request, _: Reader, page: Annotated[int, Query(ge=1, le=100000)] = 1) -> HTMLResponse:
+    """The datasets with no category yet (待分类), each with the assistant's suggestion."""
+    queue = service(request).classification_queue(limit=PAGE, offset=(page - 1) * PAGE)
+    pages = max(1, (queue.total + PAGE - 1) // PAGE)
+    return render(
+        request,
+        "unclassified.html",
+        queue=queue,
+        page=page,
+        pages=pages,
+        page_url=lambda n: "/ui/unclassified?" + urlencode({"page": n}),
     )
 
 

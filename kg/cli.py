@@ -529,6 +529,44 @@ def status_command(
     console.print(table)
 
 
+@app.command("unclassified")
+def unclassified_command(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="最多条数 / at most this many")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="跳过条数 / skip this many")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+) -> None:
+    """待分类队列：没有分类的数据资产及分类建议 / the classification queue: assets with no category, with suggestions."""
+    svc = service_for(ctx)
+    try:
+        queue = svc.classification_queue(limit=limit, offset=offset).to_dict()
+    finally:
+        svc.close()
+    if as_json:
+        emit_json(queue)
+        return
+    status = queue["status"]
+    table = Table(title=f"{status['label_zh']} / {status['label_en']}: {queue['total']:,}", title_justify="left")
+    for col in (
+        "资产 / asset",
+        "生效级别 / effective",
+        "建议分类 / suggested",
+        "最低级别 / min level",
+        "置信度 / conf.",
+    ):
+        table.add_column(col)
+    for item in queue["items"]:
+        s, cat = item["suggestion"], item["suggestion"]["category"]
+        table.add_row(
+            escape(item["id"] + (f" ({item['name']})" if item["name"] and item["name"] != item["id"] else "")),
+            _level_cell(item["effective"]),
+            escape(f"{cat['label_zh']} / {cat['label_en']}") if cat else "—",
+            _level_cell(s["min_level"]),
+            f"{s['confidence']:.2f}",
+        )
+    console.print(table)
+
+
 class QueryFormat(StrEnum):
     json = "json"
     xml = "xml"

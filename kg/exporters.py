@@ -2,7 +2,10 @@
 
 Spreadsheets carry every column the importer reads (so an export imports back to the same
 graph) plus computed columns: category path and code, effective level, its origin, and the
-measures it requires. Text cells that a spreadsheet would run as a formula are neutralised.
+measures it requires. An asset with no category (one that arrived by OpenLineage or RDF) is
+written with the ontology's label for that state, 待分类 (``mg:Unclassified``), which the
+importer reads back as no category. Text cells that a spreadsheet would run as a formula are
+neutralised.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from kg.importers.template import ASSETS, DESTINATIONS, DEVICES, SHEETS, SheetSp
 from kg.namespaces import DCTERMS, MG, PROV, RDFS
 from kg.ontology import Ontology
 from kg.store import Graphs, Store, sparql_term
+from kg.unclassified import unclassified
 
 FORMATS = ("xlsx", "csv", "ttl", "jsonld")
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
@@ -84,23 +88,31 @@ class Inventory:
         elements = _multi(
             _q(self.store, "SELECT ?a ?l WHERE { GRAPH $INV { ?a mg:hasElement ?e . ?e rdfs:label ?l } }"), "a", "l"
         )
+        # A source or destination is named by its id, which an asset that arrived by OpenLineage
+        # or RDF in our own namespace has in its IRI only (no mg:identifier).
         sources = _multi(
-            _q(
-                self.store,
-                """SELECT ?a ?s ?sid WHERE { GRAPH $INV { ?a prov:wasDerivedFrom ?s
-            OPTIONAL { ?s mg:identifier ?sid } } }""",
+            (
+                {"a": r["a"], "s": self._local(r["s"], r.get("sid"), "asset")}
+                for r in _q(
+                    self.store,
+                    """SELECT ?a ?s ?sid WHERE { GRAPH $INV { ?a a mg:DataAsset ; prov:wasDerivedFrom ?s .
+                    OPTIONAL { ?s mg:identifier ?sid } } }""",
+                )
             ),
             "a",
-            "sid",
+            "s",
         )
         transfers = _multi(
-            _q(
-                self.store,
-                """SELECT ?a ?did WHERE { GRAPH $INV { ?t mg:transfersAsset ?a ;
-            mg:toDestination ?d . ?d mg:identifier ?did } }""",
+            (
+                {"a": r["a"], "d": self._local(r["d"], r.get("did"), "destination")}
+                for r in _q(
+                    self.store,
+                    """SELECT ?a ?d ?did WHERE { GRAPH $INV { ?t mg:transfersAsset ?a ; mg:toDestination ?d .
+                    OPTIONAL { ?d mg:identifier ?did } } }""",
+                )
             ),
             "a",
-            "did",
+            "d",
         )
         impacts = _q(
             self.store,
@@ -116,6 +128,7 @@ class Inventory:
             _q(self.store, "SELECT ?a ?pi WHERE { GRAPH $INV { ?a mg:hasPersonalInformation ?pi } }"), "a", "pi"
         )
         general_pi = o.personal_information_root().iri
+        status: str | None = None  # the ontology's label for "no category" (待分类), read when needed
         rows = []
         for r in sorted(base, key=lambda r: str(r.get("id", r["a"]))):
             a = r["a"]
@@ -125,11 +138,13 @@ class Inventory:
             pis = personal.get(a, [])
             origin = r.get("origin")
             on = r.get("on")
+            if "cat" not in r and status is None:
+                status = unclassified(o).label_zh
             rows.append(
                 {
                     "id": self._local(a, r.get("id"), "asset"),
                     "name": str(r.get("name", "")),
-                    "category": cat.label_zh if cat else str(r.get("cat", "")),
+                    "category": cat.label_zh if cat else str(r["cat"]) if "cat" in r else status,
                     "level": level.label_zh if level else "",
                     "equipment": self._local(r["dev"], r.get("devid"), "device") if "dev" in r else "",
                     "equipment_type": self._label(o.equipment_types, r.get("eqt")),

@@ -34,6 +34,7 @@ from kg.propagation import Lineage, PropagationReport, preview, propagate
 from kg.settings import Settings
 from kg.store import Changeset, Graphs, Store, sparql_term
 from kg.store.base import Quad, Triple, as_int, nt_line, parts_pattern
+from kg.unclassified import Queue, classification_queue
 from kg.validation import Report, Validator, load_shapes
 
 if TYPE_CHECKING:
@@ -758,6 +759,10 @@ class Service:
     def assets(self, **filters: Any) -> dict[str, Any]:
         """Assets filtered and paged (see :func:`kg.answers.asset_list`)."""
         return asset_list(self.store, self.ontology, self.ids, **filters)
+
+    def classification_queue(self, limit: int = 50, offset: int = 0) -> Queue:
+        """The unclassified data assets (待分类), each with the assistant's suggestion."""
+        return classification_queue(self, limit=limit, offset=offset)
 
     def asset(self, ref: str) -> dict[str, Any]:
         """One asset with category, levels, equipment and elements."""

@@ -125,6 +125,8 @@ def fix_first(svc: Service, validator: Validator, asset: URIRef, level: dict[str
     results = validator.run({asset} | elements | activities)
     items: list[dict[str, str]] = []
     covered: set[str] = set()  # paths of the shapes' R1 results that an entry below already says
+    # R1 reports a missing category as a Warning (待分类, SPEC R1), which the loop below skips:
+    # this item is what keeps an unclassified asset in, whatever level it inherits.
     if not any(p == str(MG.hasCategory) for p, _ in facts):
         covered.add(str(MG.hasCategory))
         items.append(

@@ -16,6 +16,7 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore, SPARQLUpdateStore
 from kg import apikeys
 from kg.service import Service
 from kg.settings import Settings
+from tests.events import run_event
 from tests.servers import api_in_thread
 
 INV = "https://w3id.org/medgrade/graph/inventory"
@@ -140,7 +141,13 @@ def test_openlineage_client_posts_and_the_lineage_appears(server) -> None:
     lineage = httpx.get(f"{base}/api/v1/lineage", params={"nodeId": "dataset:warehouse:public.dose_export", "depth": 2})
     graph = {n["id"]: n for n in lineage.json()["graph"]}
     job = graph["job:warehouse:export_dose"]
-    assert job["type"] == "JOB"
+    assert job["type"] == "JOB" and job["data"]["id"] == {"namespace": "warehouse", "name": "export_dose"}
+    assert job["data"]["inputs"] == [{"namespace": "medgrade", "name": source}]
+    assert job["data"]["outputs"] == [{"namespace": "warehouse", "name": "public.dose_export"}]
+    assert graph["dataset:warehouse:public.dose_export"]["data"]["id"] == {
+        "namespace": "warehouse",
+        "name": "public.dose_export",
+    }
     assert {"origin": f"dataset:medgrade:{source}", "destination": "job:warehouse:export_dose"} in job["inEdges"]
     assert graph["dataset:warehouse:public.dose_export"]["inEdges"] == [
         {"origin": "job:warehouse:export_dose", "destination": "dataset:warehouse:public.dose_export"}
@@ -154,7 +161,7 @@ def test_openlineage_client_posts_and_the_lineage_appears(server) -> None:
 
 def test_openlineage_needs_a_steward_and_refuses_bad_bodies(server) -> None:
     base = server["base"]
-    event = {"eventType": "COMPLETE", "run": {"runId": "x"}, "job": {"namespace": "a", "name": "b"}}
+    event = run_event("0193a1c2-0000-7000-8000-0000000000b1", ("a", "b"))
     assert httpx.post(f"{base}/api/v1/lineage", json=event).status_code == 401
     h = {"Authorization": f"Bearer {server['reader']}"}
     assert httpx.post(f"{base}/api/v1/lineage", json=event, headers=h).status_code == 403

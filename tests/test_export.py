@@ -8,8 +8,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from rdflib import Literal
 
 from kg.exporters import export, neutralise, write_template
+from kg.namespaces import MG
 from kg.ontology import Ontology
 from kg.service import Service
 from kg.settings import Settings
@@ -110,3 +112,96 @@ def test_unknown_format(loaded: Service, onto: Ontology, tmp_path: Path) -> None
 
     with pytest.raises(InputError, match="unknown export format 'pdf'"):
         export(loaded.store, onto, loaded.ids, "pdf", tmp_path / "x.pdf")
+
+
+# --- unclassified (待分类): a state, written and read back by its ontology label ---------------------
+def _with_unclassified(svc: Service, tmp_path: Path) -> None:
+    """A dataset in our namespace known only by its IRI (no mg:identifier, name or category),
+    and one derived from it by a de-identification, as OpenLineage or RDF would leave them."""
+    a, b = svc.ids.asset("feed-raw"), svc.ids.asset("feed-deid")
+    (tmp_path / "feed.ttl").write_text(
+        f"@prefix mg: <https://w3id.org/medgrade/def#> .\n<{a}> a mg:DataAsset .\n"
+        f'<{b}> a mg:DataAsset ; <http://www.w3.org/2000/01/rdf-schema#label> "去标识化数据流" ;\n'
+        f"    <http://www.w3.org/ns/prov#wasDerivedFrom> <{a}> ;\n"
+        f"    <http://www.w3.org/ns/prov#wasGeneratedBy> <{b}/activity> .\n"
+        f"<{b}/activity> a mg:Transformation ; mg:transformationType mg:Deidentification ;\n"
+        f"    <http://www.w3.org/ns/prov#used> <{a}> .\n",
+        encoding="utf-8",
+    )
+    svc.import_files([tmp_path / "feed.ttl"])
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_unclassified_assets_and_their_derivations_are_exported(
+    loaded: Service, onto: Ontology, tmp_path: Path, fmt: str
+) -> None:
+    from kg.unclassified import unclassified
+
+    _with_unclassified(loaded, tmp_path)
+    written = export(loaded.store, onto, loaded.ids, fmt, tmp_path / f"list.{fmt}")
+    if fmt == "xlsx":
+        rows = list(openpyxl.load_workbook(written[0])["数据资产"].iter_rows(values_only=True))
+        by_id = {r[0]: {k: v or "" for k, v in zip(rows[0], r, strict=True)} for r in rows[1:]}
+    else:
+        with written[0].open(encoding="utf-8-sig") as f:
+            by_id = {r["资产标识"]: r for r in csv.DictReader(f)}
+    state = unclassified(onto).label_zh
+    assert state == "待分类"  # the ontology's label, not a thirteenth category
+    assert by_id["feed-raw"]["数据分类"] == state and by_id["feed-raw"]["资产名称"] == ""
+    assert by_id["feed-deid"]["数据分类"] == state
+    assert by_id["feed-deid"]["来源资产"] == "feed-raw" and by_id["feed-deid"]["加工方式"] == "去标识化"
+    assert by_id["dose-extract"]["来源资产"] == "ct-01-dose"  # classified ones as before
+    fresh = service(onto)
+    fresh.import_files(written)
+    before, after = set(loaded.store.triples(Graphs.INVENTORY)), set(fresh.store.triples(Graphs.INVENTORY))
+    assert before <= after  # the same graph, where the spreadsheet also writes the ids they lacked:
+    assert after - before == {(loaded.ids.asset(i), MG.identifier, Literal(i)) for i in ("feed-raw", "feed-deid")}
+
+
+def _rows(tmp_path: Path, *lines: str) -> Path:
+    path = tmp_path / "rows.csv"
+    path.write_text(
+        "资产标识,资产名称,数据分类,数据级别,设备类型,来源资产,加工方式\n" + "\n".join(lines) + "\n", encoding="utf-8"
+    )
+    return path
+
+
+@pytest.mark.parametrize("cell", ["待分类", "unclassified", "Unclassified", "ＵＮＣＬＡＳＳＩＦＩＥＤ", "未分类"])
+def test_import_reads_the_state_as_no_category(onto: Ontology, tmp_path: Path, cell: str) -> None:
+    svc = service(onto)
+    svc.import_files([_rows(tmp_path, f"src,,{cell},,CT,,", "out,剂量日报,设备使用数据,,CT,,")])
+    g = set(svc.store.triples(Graphs.INVENTORY))
+    src = svc.ids.asset("src")
+    assert not [t for t in g if t[0] == src and t[1] in (MG.hasCategory, MG.assessedLevel)]  # no level demanded
+    assert (svc.ids.asset("out"), MG.assessedLevel, MG.GeneralData2) in g  # a classified row is graded as before
+    assert [(r.rule, r.severity) for r in svc.validate().results if r.focus_id == "src"] == [("R1", "Warning")]
+
+
+def test_an_unclassified_row_is_checked_like_any_other(onto: Ontology, tmp_path: Path) -> None:
+    from kg.errors import ImportProblem
+
+    svc = service(onto)
+    with pytest.raises(ImportProblem) as caught:
+        svc.import_files(
+            [
+                _rows(
+                    tmp_path,
+                    "bad id!,,待分类,,,,",  # the id is still checked
+                    "u2,,待分类,一般数据9级,,,",  # and the level, when given
+                    "u3,,待分类,,,missing,",  # and the sources
+                    "u4,,,,,,",  # an empty category cell is still an error
+                    "u5,,设备使用数据,,,,",  # a classified row still needs its name
+                    "u6,x,待定类,,,,",  # and a category nobody knows is unknown
+                )
+            ]
+        )
+    where = sorted((p.where.split("row ")[1].split(",")[0], p.where.rsplit("/", 1)[-1]) for p in caught.value.problems)
+    assert where == [
+        ("2", "id"),
+        ("3", "level"),
+        ("4", "derived_from"),
+        ("5", "category"),
+        ("5", "name"),  # an empty category cell is no state: the name is required there too
+        ("6", "name"),
+        ("7", "category"),
+    ]

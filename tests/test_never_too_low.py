@@ -22,6 +22,7 @@ from kg.service import Service
 from kg.settings import Settings
 from kg.store import Changeset, Graphs, open_store
 from tests.conftest import demo_client
+from tests.events import run_event
 from tests.test_cli_store import medgrade
 
 DATA = Path(__file__).parent / "data"
@@ -169,6 +170,9 @@ def event(run: str, job: str, masking: bool, minute: int) -> dict[str, object]:
                 "name": "registry.names",
                 "facets": {
                     "columnLineage": {
+                        "_producer": "https://github.com/OpenLineage/OpenLineage/tree/1.24.0/integration/spark",
+                        "_schemaURL": "https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json"
+                        "#/$defs/ColumnLineageDatasetFacet",
                         "fields": {
                             "患者姓名": {
                                 "inputFields": [
@@ -182,7 +186,7 @@ def event(run: str, job: str, masking: bool, minute: int) -> dict[str, object]:
                                     }
                                 ]
                             }
-                        }
+                        },
                     }
                 },
             }
@@ -209,16 +213,14 @@ def send(svc: Service, tmp_path: Path, name: str, *events: dict[str, object]):  
 
 def copy(run: str, source: str, target: str) -> dict[str, object]:
     """A Spark run event copying one warehouse table into another."""
-    return {
-        "eventType": "COMPLETE",
-        "eventTime": "2026-11-02T04:00:00.000Z",
-        "producer": "https://github.com/OpenLineage/OpenLineage/tree/1.24.0/integration/spark",
-        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
-        "run": {"runId": run},
-        "job": {"namespace": "hospital-etl", "name": f"copy.{target}"},
-        "inputs": [{"namespace": "warehouse", "name": source}],
-        "outputs": [{"namespace": "warehouse", "name": target}],
-    }
+    return run_event(
+        run,
+        ("hospital-etl", f"copy.{target}"),
+        [("warehouse", source)],
+        [("warehouse", target)],
+        when="2026-11-02T04:00:00.000Z",
+        producer="https://github.com/OpenLineage/OpenLineage/tree/1.24.0/integration/spark",
+    )
 
 
 def approve(svc: Service, tmp_path: Path, node: URIRef) -> None:

@@ -19,10 +19,13 @@ from tests.shapes_support import FIXTURES, fixture_service, merged_data, merged_
 V, W = "Violation", "Warning"
 EXPECTED: dict[str, list[tuple[str, str, str, str]]] = {
     "R1-violates": [
-        ("R1_AssetCategory", "a1", V, ""),
         ("R1_AssetCategory", "a3", V, "notACategory"),
+        ("R1_AssetCategory", "a6", V, ""),
         ("R1_AssetLevel", "a2", V, ""),
+        ("R1_ClassifiedAssetLevel", "a4", V, "a4"),
         ("R1_ElementCategory", "e1", V, ""),
+        ("R1_Unclassified", "a1", W, ""),
+        ("R1_Unclassified", "a5", W, ""),
     ],
     "R2-violates": [("R2_ImpactMatrix", "a1", V, "GeneralData4")],
     "R3-violates": [("R3_CategoryFloor", "a1", V, "GeneralData2")],

@@ -140,6 +140,38 @@ def test_an_unclassified_asset_without_a_level_may_not_leave(small) -> None:
     assert ("R1", str(MG.hasCategory)) in stored
 
 
+def test_an_unclassified_asset_that_inherits_a_level_still_may_not_leave(tmp_path: Path, onto) -> None:
+    """R1 reports a dataset without a category as a Warning (待分类, not a Violation), and its
+    effective level follows its sources (R7); the transfer check still refuses it until a steward
+    classifies it, then lets it go."""
+    service = Service(Settings(store="memory:"), ontology=onto)
+    try:
+        service.initialize()
+        files = write_inventory(tmp_path, onto, low_level="一般数据4级")
+        derived = tmp_path / "derived.ttl"
+        derived.write_text(
+            f"<{service.ids.asset('tube-extract')}> a <{MG}DataAsset> ;\n"
+            f"    <http://www.w3.org/ns/prov#wasDerivedFrom> <{service.ids.asset(GOOD)}> .\n",
+            encoding="utf-8",
+        )
+        service.import_files([*files, derived])
+        level = service.level("tube-extract")
+        assert level["assessed"] is None and level["set_by"] == "inherited"
+        assert level["effective"] == service.level(GOOD)["effective"]
+        assert level["origin"] == str(service.ids.asset(GOOD))
+        results = [r for r in service.validate().results if r.focus_id == "tube-extract"]
+        assert [(r.rule, r.severity, r.path) for r in results] == [("R1", "Warning", str(MG.hasCategory))]
+        answer = service.check_transfer("tube-extract", LAB)  # R12 alone would let General-2 go there
+        assert answer["problems"] == [] and answer["allowed"] is False
+        assert [(f["rule"], f["focus_id"], f["severity"]) for f in answer["fix_first"]] == [
+            ("R1", "tube-extract", "Violation")
+        ]
+        service.assess("tube-extract", actor="王敏", justification="归类", category="传感器遥测", level="一般数据2级")
+        assert service.check_transfer("tube-extract", LAB)["allowed"] is True
+    finally:
+        service.close()
+
+
 # --- 2. an unapproved level reduction on the witness path (R8) ---------------------------------
 def test_an_unapproved_reduction_on_the_witness_path_blocks_the_transfer(demo) -> None:
     _, service = demo

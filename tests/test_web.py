@@ -27,6 +27,8 @@ PKG = "pkg-nhic-dose-ct-2026-10"  # the CT dose package sent to the national inf
 VENT_PKG = "pkg-mfr-vent-alarm-2026q3"  # its level came down the demo's unapproved de-identification
 HUB = "web-hub"  # an asset with 10,000 products (added to the demo for the large-graph test)
 FAN_OUT = 10_000
+OPENLINEAGE = Path(__file__).parent / "data" / "openlineage"
+UNCLASSIFIED = "ct-01-dose"  # an input dose_registry.jsonl names in our own namespace: no category, no name
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(os.environ.get("MEDGRADE_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts"))
 
@@ -55,6 +57,7 @@ def server(tmp_path_factory) -> Iterator[str]:
     service = Service(Settings(store=f"oxigraph:{root / 'store'}"))
     service.initialize(demo=True)
     service.import_files([_big_lineage(root / "big.nt")])
+    service.import_files([OPENLINEAGE / "dose_registry.jsonl"])  # two unclassified datasets (待分类)
     with api_in_thread(service) as base:
         yield base
     service.close()
@@ -120,6 +123,8 @@ PAGES = [
     ("transfer-refused", f"/ui/transfer?asset={PKG}&destination=mfr-global"),
     # refused although R12 would allow it: an unapproved de-identification on its witness path (R8)
     ("transfer-fix-first", f"/ui/transfer?asset={VENT_PKG}&destination=research"),
+    ("unclassified", "/ui/unclassified"),
+    ("unclassified-en", "/ui/unclassified?lang=en"),
     ("dashboard-en", "/ui/?lang=en"),
     ("asset-en", f"/ui/assets/{PKG}?lang=en"),
 ]
@@ -247,7 +252,45 @@ def test_transfer_form(page: Watched) -> None:
     assert page.problems == []
 
 
+def test_the_unclassified_queue_leads_to_the_asset(page: Watched) -> None:
+    """The nav link opens the 待分类 queue; each dataset shows the assistant's suggestion, and its
+    id leads to the asset page, which names the state."""
+    page.goto("/ui/")
+    page.page.click("[data-nav=unclassified]")
+    page.page.wait_for_selector("[data-testid=unclassified-queue]")
+    row = page.page.locator(f"[data-testid=unclassified-row][data-id={UNCLASSIFIED}]")
+    assert "患者剂量记录" in row.locator("[data-testid=suggested-category]").inner_text()
+    page.shot("unclassified-queue")
+    with page.page.expect_navigation():
+        row.locator("a").first.click()
+    page.graph_ready()
+    assert page.page.locator("[data-testid=unclassified-state]").inner_text() == "待分类"
+    assert page.problems == []
+
+
 # --- without a browser ---------------------------------------------------------------------------
+def test_unclassified_queue_lists_datasets_without_a_category_with_suggestions(tmp_path: Path) -> None:
+    svc = Service(Settings(store="memory:"))
+    svc.initialize(demo=True)
+    with TestClient(create_app(service=svc)) as client:
+        r = client.get("/ui/unclassified")
+        assert r.status_code == 200 and 'data-testid="unclassified-total">0<' in r.text  # the demo is classified
+        assert 'data-nav="unclassified"' in client.get("/ui/").text
+        svc.import_files([OPENLINEAGE / "dose_registry.jsonl"])
+        out = svc.assets(q="registry.ct_dose_daily")["items"][0]["id"]
+        r = client.get("/ui/unclassified")
+        assert r.status_code == 200 and 'data-testid="unclassified-total">2<' in r.text
+        for ident in (UNCLASSIFIED, out):
+            assert f'data-id="{ident}"' in r.text and f'href="/ui/assets/{ident}"' in r.text
+        assert "患者剂量记录" in r.text  # the assistant's suggestion from the names
+        assert "R1" in r.text and "待分类" in r.text
+        en = client.get("/ui/unclassified?lang=en").text
+        assert "Suggested category" in en and "patient dose records" in en
+        assert 'href="/ui/unclassified"' in client.get("/ui/").text  # the dashboard counts them
+        assert 'data-testid="unclassified-state"' in client.get(f"/ui/assets/{UNCLASSIFIED}").text
+    svc.close()
+
+
 def test_unknown_asset_page_is_404_in_both_languages() -> None:
     svc = Service(Settings(store="memory:"))
     svc.initialize(demo=True)

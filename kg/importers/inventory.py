@@ -1,7 +1,10 @@
 """Spreadsheet inventories (assets, devices, destinations) -> an import plan of RDF records.
 
 Every cell is checked against the ontology and the store before anything is written; each
-problem names file, sheet, row and column in both languages.
+problem names file, sheet, row and column in both languages. The category cell may name the
+state "no category yet" instead of a category (待分类 or ``unclassified``: the labels of the
+ontology's ``mg:Unclassified``): the asset is imported without a category and without a level
+computed by the rules, and may have no name; every other cell is checked as usual.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import TypeVar
 
 from rdflib import Literal, URIRef
 
-from kg.errors import InputError, Problem
+from kg.errors import InputError, OntologyError, Problem
 from kg.grading import AssetFacts, ElementFacts, Grade, Minimums, grade
 from kg.ids import Ids, check_id
 from kg.importers.plan import ImportPlan, Record
@@ -21,6 +24,7 @@ from kg.importers.tabular import Row, Sheet
 from kg.namespaces import MG, PROV, RDF, RDFS, XSD
 from kg.ontology import Ontology
 from kg.store.base import Triple
+from kg.unclassified import is_unclassified, names_unclassified
 from kg.vocabulary import Level
 
 YES = {"是", "y", "yes", "true", "1", "有", "√", "✓"}
@@ -289,13 +293,24 @@ def _plan_assets(
     }
     known_assets = in_file | stored["asset"]
     minimums = Minimums(onto)
+    status: set[str] | None = None  # the spellings of 待分类 (the ontology's mg:Unclassified), read when needed
     for sheet, row in rows:
         r = _RowReader(sheet, row, onto, plan.problems)
         if progress:
             progress(1)
         asset_id = r.ident("id") if r.required("id") else None
-        name = r.required("name")
-        category = r.term("category", onto.categories.find) if r.required("category") else None
+        category, unclassified, raw = None, False, r.required("category")
+        if raw:
+            try:
+                category = onto.categories.find(raw)
+            except InputError as exc:
+                if status is None:
+                    status = _unclassified_names(onto)
+                unclassified = is_unclassified(raw, status)
+                if not unclassified:
+                    r.problem("category", exc.message_en, exc.message_zh)
+        # a dataset that arrived by OpenLineage or RDF may have no name yet either
+        name = r.text("name") if unclassified else r.required("name")
         if asset_id is None:
             continue
         a = ids.asset(asset_id)
@@ -360,6 +375,14 @@ def _plan_assets(
             tr = ids.transfer(asset_id, dest)
             t += [(tr, P_TYPE, C_TRANSFER), (tr, P_TRANSFERS, a), (tr, P_TO, ids.destination(dest))]
         plan.add(Record("asset", a, t, sheet.where(row.number)))
+
+
+def _unclassified_names(onto: Ontology) -> set[str]:
+    """How a category cell may say "no category yet"; none when an edited ontology lacks the term."""
+    try:
+        return names_unclassified(onto)
+    except OntologyError:
+        return set()
 
 
 def _below_minimum(r: _RowReader, level: Level, grading: Grade, plan: ImportPlan) -> None:

@@ -15,6 +15,22 @@ any other dataset gets the id ``ol-<hash of namespace/name>``. Records only add:
 received twice (a client retrying) changes nothing, and an event never removes what the
 inventory holds. A run or job facet ``medgrade: {"transformation": "去标识化"}`` names the
 transformation type.
+
+Every event is checked against the OpenLineage 2-0-2 JSON Schema first (``kg.importers.schemas``:
+``Draft202012Validator`` with its format checker, the definition chosen by the event's shape):
+an event whose envelope does not conform — an ``eventTime`` that is not an RFC 3339 date-time, a
+``runId`` that is not a UUID, no ``producer`` or ``schemaURL``, an ``eventType`` outside the
+enum — is refused with one problem per JSON path and rule (``$.run.runId: format 'uuid'``), and
+the import writes nothing. Facets are lenient: a facet map must be a JSON object, but what is
+inside a facet is not checked against the schema (``_producer``/``_schemaURL`` may be missing),
+unknown facets are ignored, and a malformed entry of a facet medgrade reads is skipped instead of
+refusing the event (a schema field without a name silently, a column-lineage input field without
+namespace, name or field with a warning). Only medgrade's own ``medgrade`` facet is strict: an
+unknown transformation type refuses the event, because it would change grading.
+
+No ill-typed literal reaches the store: the run's time is a ``xsd:dateTime`` made from the
+validated ``eventTime`` (``T`` and ``Z`` upper-cased, as XSD wants them) and refused when XSD
+cannot represent it (an offset beyond ±14:00).
 """
 
 from __future__ import annotations
@@ -22,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -31,6 +48,7 @@ from rdflib import Literal, URIRef
 from kg.errors import InputError, Problem
 from kg.ids import ID_PATTERN, Ids
 from kg.importers.plan import ImportPlan, Record
+from kg.importers.schemas import violations
 from kg.namespaces import MG, PROV, RDF, RDFS, XSD
 from kg.store.base import Triple
 
@@ -65,12 +83,30 @@ def plan_openlineage(path: Path, ids: Ids, own_namespace: str, transformation: C
     for where, event in events:
         if event is None:
             continue
+        refused = schema_problems(event, where)
+        if refused:
+            plan.problems += refused
+            continue
         try:
-            for record in event_records(event, ids, own_namespace, where, transformation):
+            for record in event_records(event, ids, own_namespace, where, transformation, plan.warnings):
                 plan.add(record)
         except InputError as exc:
             plan.problems.append(Problem(exc.message_en, exc.message_zh, where=where))
     return plan
+
+
+def schema_problems(event: Any, where: str) -> list[Problem]:
+    """One problem per JSON path and rule by which ``event`` breaks OpenLineage 2-0-2."""
+    return [
+        Problem(
+            f"not an OpenLineage 2-0-2 event: {v.path}: {v.rule_en}" + (f" ({v.detail})" if v.detail else ""),
+            f"不符合 OpenLineage 2-0-2 规范：{v.path}：{v.rule_zh}" + (f"（{v.detail}）" if v.detail else ""),
+            where=where,
+            code="openlineage-schema",
+            subject=v.path,
+        )
+        for v in violations(event)
+    ]
 
 
 def _load(text: str, where: str, plan: ImportPlan) -> Any:
@@ -96,9 +132,17 @@ def _text(obj: Any, key: str, where: str) -> str:
 
 
 def event_records(
-    event: Any, ids: Ids, own_namespace: str, where: str, transformation: Callable[[str], str]
+    event: Any,
+    ids: Ids,
+    own_namespace: str,
+    where: str,
+    transformation: Callable[[str], str],
+    warnings: list[Problem] | None = None,
 ) -> list[Record]:
-    """The records of one run, dataset or job event: one per resource it describes."""
+    """The records of one run, dataset or job event (checked against the schema beforehand:
+    :func:`schema_problems`): one per resource it describes. Skipped facet entries are
+    appended to ``warnings``."""
+    warned: list[Problem] = [] if warnings is None else warnings
     if not isinstance(event, dict):
         raise InputError("an event is a JSON object", "事件应为 JSON 对象")
     triples: dict[URIRef, list[Triple]] = {}
@@ -126,7 +170,7 @@ def event_records(
     when = event.get("eventTime")
     if isinstance(when, str) and run is not None and event.get("eventType") in ("START", "COMPLETE", "FAIL", "ABORT"):
         prop = PROV.startedAtTime if event.get("eventType") == "START" else PROV.endedAtTime
-        t.append((act, prop, Literal(when, datatype=XSD.dateTime)))
+        t.append((act, prop, xsd_datetime(when)))
     t += [(act, PROV.used, a) for _, a in inputs]
     put(act, t)
     for d, a in inputs:
@@ -138,9 +182,24 @@ def event_records(
             + [(out, PROV.wasGeneratedBy, act)]
             + [(out, PROV.wasDerivedFrom, a) for _, a in inputs if a != out],
         )
-        for root, column_triples in _columns(d, out, act, ids, own_namespace, where).items():
+        for root, column_triples in _columns(d, out, act, ids, own_namespace, where, warned).items():
             put(root, column_triples)
     return _records(triples, where)
+
+
+def xsd_datetime(text: str) -> Literal:
+    """An ``xsd:dateTime`` literal of an RFC 3339 date-time, or InputError when XSD has no such value."""
+    lexical = text.upper()  # RFC 3339 allows "t" and "z"; XSD does not
+    try:
+        value = datetime.fromisoformat(lexical)
+    except ValueError:
+        value = None
+    offset = value.utcoffset() if value is not None else None
+    if value is None or offset is None or abs(offset) > timedelta(hours=14):
+        raise InputError(
+            f"eventTime '{text}' is not a representable xsd:dateTime", f"eventTime“{text}”无法表示为 xsd:dateTime"
+        )
+    return Literal(lexical, datatype=XSD.dateTime)
 
 
 def _records(triples: dict[URIRef, list[Triple]], where: str) -> list[Record]:
@@ -172,26 +231,35 @@ def _dataset_triples(d: Any, ids: Ids, own_namespace: str, where: str) -> list[T
     ns, name = _text(d, "namespace", where), _text(d, "name", where)
     local = dataset_id(ns, name, own_namespace)
     a = ids.asset(local)
-    t: list[Triple] = [(a, RDF.type, MG.DataAsset)]
-    if local.startswith("ol-"):  # a dataset only OpenLineage knows: name it
-        t += [
-            (a, MG.identifier, Literal(local)),
-            (a, RDFS.label, Literal(name)),
-            (a, MG.openLineageNamespace, Literal(ns)),
-            (a, MG.openLineageName, Literal(name)),
-        ]
+    t: list[Triple] = [(a, RDF.type, MG.DataAsset), *_naming(a, local, ns, name)]
     facets = d.get("facets") if isinstance(d, dict) else None
     schema = facets.get("schema") if isinstance(facets, dict) else None
-    for field in (schema or {}).get("fields") or [] if isinstance(schema, dict) else []:
+    fields = schema.get("fields") if isinstance(schema, dict) else None
+    for field in fields if isinstance(fields, list) else []:
         if isinstance(field, dict) and isinstance(field.get("name"), str) and field["name"]:
             e = ids.element(local, field["name"])
             t += [(a, MG.hasElement, e), (e, RDF.type, MG.DataElement), (e, RDFS.label, Literal(field["name"]))]
     return t
 
 
-def _columns(d: Any, out: URIRef, act: URIRef, ids: Ids, own_namespace: str, where: str) -> dict[URIRef, list[Triple]]:
+def _naming(a: URIRef, local: str, ns: str, name: str) -> list[Triple]:
+    """A dataset only OpenLineage knows is named by its namespace and name."""
+    if not local.startswith("ol-"):
+        return []
+    return [
+        (a, MG.identifier, Literal(local)),
+        (a, RDFS.label, Literal(name)),
+        (a, MG.openLineageNamespace, Literal(ns)),
+        (a, MG.openLineageName, Literal(name)),
+    ]
+
+
+def _columns(
+    d: Any, out: URIRef, act: URIRef, ids: Ids, own_namespace: str, where: str, warnings: list[Problem]
+) -> dict[URIRef, list[Triple]]:
     """Column lineage: output field <- input fields, masking marked on a qualified derivation.
-    Triples are grouped by the dataset they describe (an element is part of its dataset)."""
+    Triples are grouped by the dataset they describe (an element is part of its dataset). An
+    input field without namespace, name or field is skipped with a warning (facets are lenient)."""
     facets = d.get("facets") if isinstance(d, dict) else None
     lineage = facets.get("columnLineage") if isinstance(facets, dict) else None
     fields = lineage.get("fields") if isinstance(lineage, dict) else None
@@ -204,24 +272,39 @@ def _columns(d: Any, out: URIRef, act: URIRef, ids: Ids, own_namespace: str, whe
             continue
         oe = ids.element(out_id, field)
         by_root[out] += [(out, MG.hasElement, oe), (oe, RDF.type, MG.DataElement), (oe, RDFS.label, Literal(field))]
-        for source in spec.get("inputFields") or []:
-            if not isinstance(source, dict):
+        sources = spec.get("inputFields")
+        for source in sources if isinstance(sources, list) else []:
+            raw = [source.get(k) if isinstance(source, dict) else None for k in ("namespace", "name", "field")]
+            keys = [k for k in raw if isinstance(k, str) and k]
+            if len(keys) < 3:
+                warnings.append(
+                    Problem(
+                        f"columnLineage of '{field}': an input field without namespace, name or field is ignored",
+                        f"“{field}”的 columnLineage 中缺少 namespace、name 或 field 的输入字段已忽略",
+                        where=where,
+                        code="openlineage-facet-ignored",
+                        subject=str(field),
+                    )
+                )
                 continue
-            src_id = dataset_id(_text(source, "namespace", where), _text(source, "name", where), own_namespace)
-            src, src_field = ids.asset(src_id), _text(source, "field", where)
+            src_id = dataset_id(keys[0], keys[1], own_namespace)
+            src, src_field = ids.asset(src_id), keys[2]
             ie = ids.element(src_id, src_field)
             if ie == oe:  # an in-place update reads the column it writes: not a derivation of itself
                 continue
             by_root.setdefault(src, []).extend(
                 [
                     (src, RDF.type, MG.DataAsset),
+                    *_naming(src, src_id, keys[0], keys[1]),
                     (src, MG.hasElement, ie),
                     (ie, RDF.type, MG.DataElement),
                     (ie, RDFS.label, Literal(src_field)),
                 ]
             )
-            transformations = source.get("transformations") or spec.get("transformations") or []
-            masked = any(isinstance(x, dict) and x.get("masking") is True for x in transformations)
+            transformations = source.get("transformations") or spec.get("transformations")
+            masked = isinstance(transformations, list) and any(
+                isinstance(x, dict) and x.get("masking") is True for x in transformations
+            )
             q = ids.derivation(str(oe), str(act), str(ie))
             by_root[out] += [
                 (oe, PROV.wasDerivedFrom, ie),

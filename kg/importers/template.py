@@ -46,14 +46,22 @@ ASSETS = SheetSpec(
             "机构内唯一，字母、数字、. _ ~ -",
             "unique in the institution; letters, digits, . _ ~ -",
         ),
-        Column("name", "资产名称", "name", True, "资产的名称", "the asset's name"),
+        Column(
+            "name",
+            "资产名称",
+            "name",
+            True,
+            "资产的名称（待分类的资产可留空）",
+            "the asset's name (may be empty for an unclassified asset)",
+        ),
         Column(
             "category",
             "数据分类",
             "category",
             True,
-            "分类名称或代码，如 设备使用数据 或 C03",
-            "category label or code, e.g. 设备使用数据 or C03",
+            "分类名称或代码，如 设备使用数据 或 C03；尚未归类的填 待分类（不计算级别）",
+            "category label or code, e.g. 设备使用数据 or C03; 待分类 (unclassified) for one not classified yet "
+            "(no level is computed)",
         ),
         Column(
             "level",

@@ -17,6 +17,22 @@ Also times the suggestions for every element the four resolvers list (DICOM dict
 segments, FHIR resources, BICEPS members). Prints per-group precision, recall and F1, the confusion table, figures per source, and the two
 targets of issue #7: patient information (patient-identifying) recall ≥ 0.95 at precision ≥ 0.90,
 and device / operational / clinical macro-F1 ≥ 0.85.
+
+DICOM files (issue #17): ``classify --dicom`` over pydicom's installed test files that have a
+patient (Patient's Name, ID or Birth Date), each attribute's two flags against what the standard
+says it is:
+
+- E.1-1 attributes: every public attribute PS3.15 Table E.1-1 lists must carry ``ps315``;
+- about a person: E.1-1 attributes with VR PN (patient or staff names), of group 0010 (Patient),
+  or governed by the Retain Patient Characteristics, Retain Longitudinal Temporal Information or
+  Retain UIDs options (the patient's characteristics, the dates of their care, the identifiers
+  of their study) must be ``personal`` (target ≥ 98 %);
+- technical: public attributes outside E.1-1 of groups 0002 (file meta: encoding), 0018
+  (acquisition), 0020 (geometry), 0028 (image pixel description and display), and the General
+  Equipment module attributes outside E.1-1 (PS3.3 Table C.7-8: Manufacturer,
+  Manufacturer's Model Name, Specific Character Set) must not be ``personal`` (target ≤ 2 %);
+- every image (a file in which pydicom's full read finds Pixel Data, Float or Double Float
+  Pixel Data) must list it.
 """
 
 from __future__ import annotations
@@ -142,6 +158,7 @@ def main() -> None:
     for ref in every:
         clf.classify(ref)
     figures["throughput"] = {"elements": len(every), "seconds": round(time.perf_counter() - t0, 3)}
+    figures["dicom_files"] = dicom_file_figures(clf)
     if args.json:
         print(json.dumps(figures, indent=2))
         return
@@ -164,12 +181,84 @@ def main() -> None:
         f"\npatient-identifying: recall {patient_r:.3f}, precision {patient_p:.3f} (target ≥ 0.95 at ≥ 0.90): {'met' if ok1 else 'NOT met'}"
     )
     print(f"device / operational / clinical macro-F1 {macro:.3f} (target ≥ 0.85): {'met' if ok2 else 'NOT met'}")
+    d = figures["dicom_files"]
+    print(f"\nDICOM files with a patient: {d['files']} of pydicom's test files, {d['attributes']} attributes")
+    for key, label, target in (
+        ("e11_with_ps315", "E.1-1 attributes carrying ps315", "≥ 0.99"),
+        ("person_personal", "E.1-1 attributes about a person flagged personal", "≥ 0.98"),
+        ("technical_personal", "technical attributes outside E.1-1 flagged personal", "≤ 0.02"),
+        ("pixel_data_listed", "images whose Pixel Data is listed", "= 1.00"),
+        ("outside_e11_personal", "all public attributes outside E.1-1 flagged personal", "—"),
+    ):
+        hit, n = d[key]
+        print(f"  {label:54} {hit:6d}/{n:<6d} {hit / n if n else 0:.3f} (target {target})")
     if args.errors:
         print("\nerrors (gold → suggested: element, category)")
         for gold, pred, src, ref, s in pairs:
             if gold != pred:
                 cat = s.category.label_en if s.category else "—"
                 print(f"  {gold:11} → {pred:11} {ref:40} {cat}  [{src}]")
+
+
+EQUIPMENT_MODULE = {0x00080005, 0x00080070, 0x00081090}  # outside E.1-1: PS3.3 Table C.7-8 and encoding
+TECHNICAL_GROUPS = {0x0002, 0x0018, 0x0020, 0x0028}
+PERSON_OPTIONS = (
+    "retain_patient_characteristics",
+    "retain_longitudinal_full_dates",
+    "retain_longitudinal_modified_dates",
+    "retain_uids",
+)
+
+
+def dicom_file_figures(clf: Classifier) -> dict[str, object]:
+    """The issue #17 figures over pydicom's test files that have a patient (see the docstring)."""
+    import warnings
+
+    import pydicom
+    from pydicom.data import get_testdata_files
+
+    from kg.classify.dicom_file import PIXEL_TAGS, classify_file, has_patient
+    from kg.errors import InputError
+
+    counts = {k: [0, 0] for k in ("e11_with_ps315", "person_personal", "technical_personal", "pixel_data_listed")}
+    counts["outside_e11_personal"] = [0, 0]
+    files = attributes = 0
+    warnings.simplefilter("ignore")
+    for name in sorted(get_testdata_files()):
+        try:
+            header = pydicom.dcmread(name, stop_before_pixels=True)
+            if not has_patient(header):
+                continue
+            results, _ = classify_file(Path(name), clf)
+        except (InputError, Exception):
+            continue
+        files += 1
+        attributes += len(results)
+        for r in results:
+            tag = int(r.tag.strip("()").replace(",", ""), 16)
+            row = dicom.profile_row(tag)
+            if row is not None:
+                counts["e11_with_ps315"][0] += r.ps315 is not None
+                counts["e11_with_ps315"][1] += 1
+                if r.vr == "PN" or tag >> 16 == 0x0010 or any(row.options.get(o) for o in PERSON_OPTIONS):
+                    counts["person_personal"][0] += r.personal
+                    counts["person_personal"][1] += 1
+                continue
+            counts["outside_e11_personal"][0] += r.personal
+            counts["outside_e11_personal"][1] += 1
+            if (tag >> 16 in TECHNICAL_GROUPS or tag in EQUIPMENT_MODULE) and tag not in PIXEL_TAGS:
+                counts["technical_personal"][0] += r.personal
+                counts["technical_personal"][1] += 1
+        try:
+            full = pydicom.dcmread(name)
+        except Exception:
+            continue
+        if any(t in full for t in PIXEL_TAGS):
+            counts["pixel_data_listed"][0] += any(
+                r.tag == f"({t >> 16:04X},{t & 0xFFFF:04X})" for r in results for t in PIXEL_TAGS
+            )
+            counts["pixel_data_listed"][1] += 1
+    return {"files": files, "attributes": attributes, **{k: tuple(v) for k, v in counts.items()}}
 
 
 if __name__ == "__main__":

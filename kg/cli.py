@@ -615,12 +615,31 @@ def classify_command(
     ] = None,
     dicom_file: Annotated[
         Path | None,
-        typer.Option("--dicom", help="对 DICOM 文件头的每个属性给出建议 / classify every attribute of a DICOM file"),
+        typer.Option(
+            "--dicom",
+            help="对 DICOM 文件的每个属性（含像素数据）给出建议，标注 PS3.15 处理与是否个人信息 / classify every "
+            "attribute of a DICOM file (pixel data included), with its PS3.15 action and whether it is personal",
+        ),
     ] = None,
     output: Annotated[
         Path | None,
         typer.Option(
-            "--output", "-o", help="与 --dicom 一起：写出可导入的清单 (.xlsx/.csv) / with --dicom: write rows to import"
+            "--output",
+            "-o",
+            help="与 --dicom 一起：写出可导入的清单 (.xlsx/.csv)，每个属性一行，另附设备表 / with --dicom: write "
+            "rows to import, one per attribute, with a devices sheet (FILE-devices.csv beside a .csv)",
+        ),
+    ] = None,
+    hl7_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--hl7", help="逐字段分类 HL7 v2 消息文件（含上下文）/ classify every field of an HL7 v2 message file"
+        ),
+    ] = None,
+    fhir_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--fhir", help="逐元素分类 FHIR 资源或 Bundle（JSON/XML）/ classify every element of a FHIR resource"
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
@@ -629,6 +648,14 @@ def classify_command(
     from kg.classify import Classifier
     from kg.ontology import load_ontology
 
+    if hl7_file is not None or fhir_file is not None:
+        if output is not None or dicom_file is not None or texts:
+            raise InputError(
+                "--hl7/--fhir FILE classify a file alone (no names, --dicom or --output)",
+                "--hl7/--fhir 文件须单独分类（不与名称、--dicom 或 --output 同用）",
+            )
+        _classify_message(ctx, hl7_file, fhir_file, as_json)
+        return
     if not texts and dicom_file is None:
         raise InputError("give element names or --dicom FILE", "请给出数据元素名称或 --dicom 文件")
     if output is not None and dicom_file is None:
@@ -636,12 +663,13 @@ def classify_command(
     classifier = Classifier(load_ontology(settings_for(ctx).resolved_ontology_dir()))
     rows = [s.to_dict() for s in classifier.classify_many(texts or [])]
     if dicom_file is not None:
-        from kg.classify.dicom_file import classify_file, inventory_rows
+        from kg.classify.dicom_file import classify_file, device_row, inventory_rows
 
         results, private = classify_file(dicom_file, classifier)
-        rows += [r.suggestion.to_dict() for r in results]
+        rows += [{**r.suggestion.to_dict(), "personal": r.personal, "ps315": r.ps315_dict()} for r in results]
         if output is not None:
-            _write_rows(output, inventory_rows(dicom_file, results))
+            device = device_row(dicom_file, classifier.onto)
+            _write_rows(output, {"assets": inventory_rows(dicom_file, results, device["id"]), "devices": [device]})
             err_console.print(f"已写入 / written: {output} ({len(results)} attributes)", highlight=False)
         if private and not as_json:
             err_console.print(
@@ -658,16 +686,39 @@ def classify_command(
                 console.print(f"  · {escape(reason)}", highlight=False)
 
 
-def _write_rows(path: Path, rows: list[dict[str, Any]]) -> None:
+def _write_rows(path: Path, sheets: dict[str, list[dict[str, Any]]]) -> None:
     from kg.exporters import write_csv, write_xlsx
     from kg.ontology import load_ontology
 
     if path.suffix.lower() == ".xlsx":
-        write_xlsx(path, {"assets": rows}, load_ontology())
+        write_xlsx(path, sheets, load_ontology())
     elif path.suffix.lower() == ".csv":
-        write_csv(path, {"assets": rows})
+        write_csv(path, sheets)
     else:
         raise InputError(f"{path}: write .xlsx or .csv", f"{path}：请写出 .xlsx 或 .csv 文件")
+
+
+def _classify_message(ctx: typer.Context, hl7_file: Path | None, fhir_file: Path | None, as_json: bool) -> None:
+    """``classify --hl7 FILE`` / ``--fhir FILE``: one row per field or element present, in context."""
+    from kg.classify import Classifier
+    from kg.classify.messages import classify_fhir, classify_hl7
+    from kg.ontology import load_ontology
+
+    if hl7_file is not None and fhir_file is not None:
+        raise InputError("give --hl7 or --fhir, not both", "--hl7 与 --fhir 只能给一个")
+    classifier = Classifier(load_ontology(settings_for(ctx).resolved_ontology_dir()))
+    if hl7_file is not None:
+        found = classify_hl7(hl7_file, classifier)
+    else:
+        assert fhir_file is not None
+        found = classify_fhir(fhir_file, classifier)
+    rows = [r.to_dict() for r in found]
+    if as_json:
+        emit_json(rows)
+        return
+    for row in rows:
+        row["input"] = row["ref"]  # the table names the occurrence (OBX[2]-5); values are never shown
+    _print_suggestions(rows, f"分类建议 / classification suggestions: {hl7_file or fhir_file}")
 
 
 @app.command("backup")

@@ -279,3 +279,18 @@ def test_evaluation_meets_the_targets_of_the_issue() -> None:
     assert figures["patient_recall"] >= 0.95 and figures["patient_precision"] >= 0.90
     assert figures["macro_f1_device_operational_clinical"] >= 0.85
     assert figures["accuracy_by_source"]["zh column names"] >= 0.95
+
+
+@pytest.mark.parametrize(
+    ("ref", "personal"),
+    [
+        ("Coverage.subscriberId", True),  # Coverage refers to its beneficiary (a Patient): about a person
+        ("Device.contact", False),  # Device can refer to no person: its contact is the manufacturer's
+        ("Location.address", False),  # a place, not a person
+    ],
+)
+def test_a_fhir_resource_that_can_refer_to_a_person_is_about_one(onto: Ontology, ref: str, personal: bool) -> None:
+    """Only a resource whose definition can refer to no person (no gender/birthDate, no Reference
+    to a Patient, RelatedPerson, Practitioner, Person or Group) says its elements describe no one."""
+    s = Classifier(onto).classify(ref)
+    assert bool(s.personal) is personal, (ref, s.reasons)

@@ -6,6 +6,8 @@ FHIR path, a BICEPS member); its English name, the standard's description and it
 then meet the ontology's vocabulary (:mod:`kg.classify.lexicon`). Evidence adds up per
 category: terms in the name count most (the head word more than its modifiers), the
 description and the container less, and standard-specific facts (PS3.15 Annex E) strongly.
+Whether a DICOM attribute is personal comes from what the standard says it is
+(:func:`kg.classify.dicom.subject`), not from the words of its name.
 The minimum level is graded by :func:`kg.grading.grade` from the category and the personal
 information found (R3, R4), so floors and rules come from the ontology too.
 """
@@ -23,6 +25,7 @@ from importlib import resources
 from typing import Any
 
 from kg.classify import biceps, dicom, fhir, hl7v2
+from kg.classify.context import NO_CONTEXT, Context, adjust
 from kg.classify.lexicon import Entry, Lexicon, business_lexicon, personal_lexicon
 from kg.classify.standards import StandardElement
 from kg.classify.text import bigrams, has_cjk, normalise, words
@@ -224,7 +227,7 @@ class Classifier:
         for e in self.categories.dicom_examples.get(attr.tag, ()):
             s.add(e.concept, e.weight, f"本体示例：{e.term}", f"ontology example: {e.term}")
         row = attr.profile
-        if row is None:
+        if row is None or dicom.subject(attr) == "content":  # the image itself: personal next to a patient
             return pi
         where = f"DICOM PS3.15 E.1-1: {row.name}"
         if row.kept_by("retain_device_identity"):
@@ -235,8 +238,11 @@ class Classifier:
                 f"{where}, Retain Device Identity option",
             )
         elif row.kept_by("retain_institution_identity"):
-            s.add(
-                f"{_MG}AssetLedger", 3.0, f"{where}，保留机构标识选项", f"{where}, Retain Institution Identity option"
+            s.add(  # General Equipment module: the institution where the equipment is
+                f"{_MG}EquipmentMasterData",
+                3.0,
+                f"{where}，保留机构标识选项",
+                f"{where}, Retain Institution Identity option",
             )
         elif row.kept_by("retain_patient_characteristics"):
             s.add(
@@ -277,11 +283,16 @@ class Classifier:
         return pi
 
     # --- the suggestion -------------------------------------------------------------------------
-    def classify(self, text: str, description: str | None = None, linked: bool = False) -> Suggestion:
+    def classify(
+        self, text: str, description: str | None = None, linked: bool = False, context: Context | None = None
+    ) -> Suggestion:
         """Suggest for one element named ``text`` (with an optional ``description``).
 
         ``linked``: the element sits next to personal data (a DICOM file with a patient), so
-        identifiers of devices identify the person too (R4)."""
+        identifiers of devices identify the person too (R4). ``context``: the HL7 v2 message or
+        FHIR resource around it (:mod:`kg.classify.context`); about a patient, it implies ``linked``."""
+        context = context or NO_CONTEXT
+        linked = linked or context.about_patient
         element, attr = self._resolve(text)
         if element is None:  # "PID-7 Date/Time of Birth", "(0010,0030) Patient's Birth Date"
             for ref, rest in _embedded_references(text):
@@ -290,10 +301,20 @@ class Classifier:
                     description = " ".join(x for x in (rest, description) if x)
                     break
         s = self._evidence(text, element, description)
+        rules = adjust(element, context, self._equipment(s))
+        if rules.not_a_person:  # evidence for a person's categories says nothing here
+            for iri in list(s.by):
+                cat = self.onto.categories.get(iri)
+                if cat is not None and cat.personal_kind:
+                    del s.by[iri]
         personal_iris: list[str] = []
+        about = dicom.subject(attr) if attr is not None else "unknown"
         if attr is not None:
             personal_iris += self._dicom(attr, s, self.onto)
         ranked = self._rank(s)
+        if about is None:  # about no person: no category that always is personal; technical: no clinical content
+            technical = attr is not None and dicom.technical(attr)
+            ranked = [(c, sc) for c, sc in ranked if not (c.personal_kind or (technical and c.linked_personal_kind))]
         reasons: list[str] = []
         if element is not None:
             reasons.append(
@@ -302,9 +323,12 @@ class Classifier:
             )
         if not ranked:
             level = self.onto.ordered_levels()[0]
+            reasons += rules.reasons
             reasons.append("没有匹配本体中的任何术语，请人工分类 / no ontology term matched: classify by hand")
             return Suggestion(text, None, (), level, 0.0, tuple(reasons), element)
         best, top = ranked[0]
+        if about is None and best.linked_personal_kind:  # clinical content (an SR value): the patient's, if linked
+            about = "content"
         second = next((sc for c, sc in ranked[1:] if not self._related(c, best)), 0.0)
         confidence = (top / (top + second)) * (1 - math.exp(-top / 2.5))
         for ev in sorted(self._chain_evidence(best, s), key=lambda e: -e.score)[:4]:
@@ -312,7 +336,7 @@ class Classifier:
         # personal information: the category's own kind, words of the name, and DICOM's profile
         if best.personal_kind:
             personal_iris.append(best.personal_kind)
-        if best.linked_personal_kind:
+        if best.linked_personal_kind and not rules.says_nothing:  # a sequence number says nothing of the patient
             if linked:
                 personal_iris.append(best.linked_personal_kind)
             else:
@@ -322,10 +346,17 @@ class Classifier:
                     f"{self._pi_label(best.linked_personal_kind, 'en')} (sensitive personal information)"
                 )
         pi_scores = _Scores()
-        self._match(self.personal, element.name if element else text, NAME, pi_scores, ("名称", "name"))
+        if not rules.not_a_person:
+            self._match(self.personal, element.name if element else text, NAME, pi_scores, ("名称", "name"))
         for iri in pi_scores.by:
             if pi_scores.total(iri) >= PI_THRESHOLD:
                 personal_iris.append(iri)
+        personal_iris += rules.personal
+        reasons += rules.reasons
+        if about is None:  # the standard says what the attribute is: words of its name do not decide
+            personal_iris = []
+        elif about == "person" and not personal_iris:
+            personal_iris.append(f"{_MG}PersonalInformation")
         if best.identifies_person_as and linked:  # next to patient data, a device serial identifies the patient
             personal_iris.append(best.identifies_person_as)
         elif best.identifies_person_as:  # alone it identifies no one
@@ -343,6 +374,11 @@ class Classifier:
         total = sum(sc for _, sc in ranked[:5]) or 1.0
         alternatives = tuple((c, sc / total) for c, sc in ranked[1:4] if sc > 0)
         return Suggestion(text, best, personal, g.level, confidence, tuple(reasons), element, alternatives)
+
+    def _equipment(self, s: _Scores) -> bool:
+        """The leading category identifies equipment (R4 decides those next to patient data)."""
+        ranked = self._rank(s)
+        return bool(ranked) and bool(ranked[0][0].identifies_person_as)
 
     @staticmethod
     def _resolve(text: str) -> tuple[StandardElement | None, dicom.DicomAttribute | None]:

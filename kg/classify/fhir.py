@@ -150,6 +150,29 @@ def _lookup(model: type[BaseModel], segment: str) -> _Field | None:
     return field
 
 
+PERSON_RESOURCES = frozenset({"Patient", "Practitioner", "RelatedPerson", "Person", "Group"})
+
+
+@functools.cache
+def _describes_person(resource: str) -> bool | None:
+    """Whether the resource is about a person, from its definition: True when it describes one
+    (``gender`` and ``birthDate``: Patient, Practitioner, RelatedPerson, Person); None when it can
+    refer to one (a top-level ``Reference`` that may target a Patient, a RelatedPerson, a
+    Practitioner, a Person or a Group: Observation, Encounter, Coverage… are about a person, its
+    elements decide); False when it can do neither (Device, Organization, Location…)."""
+    model = resource_class(resource)
+    if model is None:
+        return None
+    fields = _fields(model).by_name
+    if {"gender", "birthDate"} <= set(fields):
+        return True
+    for field in fields.values():
+        targets = _extra(field.info).get("enum_reference_types")
+        if isinstance(targets, list) and PERSON_RESOURCES & set(targets):
+            return None
+    return False
+
+
 def _element(resource: str, parents: tuple[str, ...], field: _Field) -> StandardElement:
     context = ".".join((resource, *parents))
     return StandardElement(
@@ -160,6 +183,8 @@ def _element(resource: str, parents: tuple[str, ...], field: _Field) -> Standard
         context=context,
         context_key=resource,
         source=_source(),
+        datatype=field.model.__name__ if field.model is not None else "",
+        person=_describes_person(resource),
     )
 
 
@@ -196,6 +221,18 @@ def resolve(text: str) -> StandardElement | None:
         if not _ELEMENT_NAME.fullmatch(segment.removesuffix("[x]")):
             return None
     return _resolve(resource, path)
+
+
+def is_backbone(text: str) -> bool:
+    """Whether the element ``text`` (``Patient.contact``) is a backbone element whose children are elements too."""
+    resource, _, rest = text.partition(".")
+    model = resource_class(resource)
+    for segment in rest.split(".") if rest else ():
+        field = None if model is None else _lookup(model, segment)
+        if field is None:
+            return False
+        model = field.model
+    return _is_backbone(model)
 
 
 def _is_backbone(model: type[BaseModel] | None) -> bool:

@@ -184,6 +184,7 @@ def _element(segment: _Segment, path: Sequence[int]) -> StandardElement | None:
         context=f"{sid} segment",
         context_key=sid,
         source=_source(segment.version),
+        datatype=node.datatype,
     )
 
 

@@ -22,6 +22,8 @@ class StandardElement:
     context: str  # human name of the container: "PID Patient Identification", "Device", "MdsDescriptor"
     context_key: str  # machine key of the container: "PID", "Device", "MdsDescriptor"
     source: str  # provenance, e.g. "hl7apy 1.3.5 (HL7 v2.5)", "fhir.resources 8.3.0 (FHIR R5)"
+    datatype: str = ""  # the standard's data type: HL7 "SI", "EI", "PL"; FHIR "ContactPoint", "Reference"
+    person: bool | None = None  # the container describes a person (FHIR Patient, Practitioner); None: unknown
 
 
 _WHITESPACE = re.compile(r"\s+")

@@ -43,6 +43,7 @@ class Section(StrEnum):
     measures = "measures"
     equipment = "equipment"
     templates = "templates"
+    sources = "sources"
 
 
 def _version(value: bool) -> None:
@@ -117,7 +118,7 @@ def ontology(
         typer.Option("--ontology-dir", help="本体目录（默认为内置本体）/ ontology folder (default: the shipped one)"),
     ] = None,
 ) -> None:
-    """显示本体中的级别、分类、影响矩阵、加工方式、防护措施和装备 / show what the ontology defines."""
+    """显示本体中的级别、分类、影响矩阵、加工方式、防护措施、装备和各术语的来源状态 / show what the ontology defines, and where each term comes from."""
     from kg.ontology import load_ontology
     from kg.ontology_report import SECTIONS
 

@@ -4,8 +4,8 @@ Plain functions over plain facts; every parameter (floors, the impact matrix, pe
 information floors, the R6 threshold and candidate level) comes from the ontology. Each reason
 names its rule and the ontology term that triggered it, in Chinese and English:
 
-    R4：数据元素“身份证号”含身份证件信息（敏感个人信息；名称为本体用语）→ 至少一般数据4级
-    R4: element 身份证号 is identity document information (sensitive; its name is an ontology term) → at least General-4
+    R4：数据元素“身份证号”含个人身份信息（敏感个人信息；名称为本体用语）→ 至少一般数据4级
+    R4: element 身份证号 is personal identity information (sensitive; its name is an ontology term) → at least General-4
 
 An element's name counts when it *is* a term of the ontology's vocabulary (see
 :meth:`kg.ontology.Ontology.personal_information_named`). The rules' minimum is one of the three
@@ -126,8 +126,8 @@ def _impacts(facts: AssetFacts, onto: Ontology) -> Iterable[Reason]:
             "R2",
             cell.level,
             cell.iri,
-            f"R2：对{obj.label_zh}造成{deg.label_zh}危害{zh}",
-            f"R2: {deg.label_en} harm to {obj.label_en}{en}",
+            f"R2：对{obj.label_zh}造成{deg.label_zh}{zh}",
+            f"R2: {deg.label_en} to {obj.label_en}{en}",
         )
 
 

@@ -135,6 +135,8 @@ class Ontology:
     templates: TermIndex[DataTemplate]
     policy: GradingPolicy
     schemes: dict[str, Term] = field(default_factory=dict)
+    # level names the ontology marks mg:ambiguousName, by _norm key: (question zh, question en)
+    ambiguous_level_names: dict[str, tuple[str, str]] = field(default_factory=dict)
     _names: dict[str, tuple[NameMatch, ...]] | None = field(default=None, repr=False, compare=False)
 
     def ordered_levels(self) -> list[Level]:
@@ -142,8 +144,20 @@ class Ontology:
         return sorted(self.levels, key=lambda lv: lv.rank)
 
     def level(self, key: str | int) -> Level:
-        """A level by IRI, label, code, synonym or rank (``4`` or ``"4"``)."""
+        """A level by IRI, label, code or synonym, or by rank (``4`` or ``"4"``): the one resolver
+        of level names for imports, the API and the CLI.
+
+        A name the ontology marks ``mg:ambiguousName`` ("5级", "六级", "5": GB/T 39725-2020 grades
+        health data 1 to 5) is refused, with its level's ``mg:ambiguityQuestion``, even as a rank
+        written as text; an ``int`` is always a rank (code, not a person, wrote it)."""
+        if isinstance(key, int):
+            for lv in self.levels:
+                if lv.rank == key:
+                    return lv
+            raise UnknownTermError(f"no security level has rank {key}", f"没有秩为 {key} 的数据级别")
         text = str(key).strip()
+        if question := self.ambiguous_level_names.get(_norm(text)):
+            raise UnknownTermError(f"'{text}' {question[1]}", f"“{text}”{question[0]}")
         if text.isdigit():
             for lv in self.levels:
                 if lv.rank == int(text):
@@ -311,6 +325,7 @@ class _Builder:
             identifies_person_as=lambda s: next((str(o) for o in self.g.objects(s, MG.identifiesPersonAs)), None),
             personal_kind=lambda s: self.inherited_iri(s, MG.personalInformationKind),
             linked_personal_kind=lambda s: self.inherited_iri(s, MG.linkedPersonalInformationKind),
+            health_data_type=lambda s: self.inherited_iri(s, MG.healthDataType),
         )
         pi = self.build_personal_information(by_iri)
         objects = [Term(**self.term_fields(s)) for s in self.instances(MG.ImpactObject)]
@@ -341,6 +356,7 @@ class _Builder:
             templates=TermIndex("data template", "数据模板", self.build_templates()),
             policy=policy,  # type: ignore[arg-type]  # None only with problems, raised below
             schemes=schemes,
+            ambiguous_level_names=self.build_ambiguous_level_names(),
         )
         if self.problems or policy is None:
             raise OntologyError(
@@ -381,6 +397,22 @@ class _Builder:
                 Problem("defines no mg:SecurityLevel", "未定义任何数据安全级别", where=str(self.files.directory))
             )
         return sorted(levels, key=lambda lv: lv.rank)
+
+    def build_ambiguous_level_names(self) -> dict[str, tuple[str, str]]:
+        """Spellings of levels that may mean a level of another scheme, with the question to ask."""
+        out: dict[str, tuple[str, str]] = {}
+        for s in self.instances(MG.SecurityLevel):
+            names = self.texts(s, MG.ambiguousName)
+            zh, en = self.text(s, MG.ambiguityQuestion, "zh"), self.text(s, MG.ambiguityQuestion, "en")
+            if names and not (zh and en):
+                self.problem(
+                    s,
+                    "has mg:ambiguousName but no mg:ambiguityQuestion in zh and en",
+                    "有 mg:ambiguousName，但缺少中英文 mg:ambiguityQuestion（歧义提问）",
+                )
+            for name in names:
+                out[_norm(name)] = (zh, en)
+        return out
 
     def build_concepts(
         self,

@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.tree import Tree
 
 from kg.ontology import Ontology
+from kg.ontology_sources import KIND_LABELS, STATUS_LABELS, SourceEntry, counts, source_entries
 from kg.vocabulary import Concept, Level
 
 DataFn = Callable[[Ontology], Any]
@@ -128,7 +129,29 @@ def _concept_tree(title: str, concepts: list[Concept], console: Console) -> None
 
 
 def categories_render(o: Ontology, console: Console) -> None:
-    _concept_tree("业务分类 / business categories", list(o.categories), console)
+    table = _table(
+        "业务分类 / business categories",
+        "代码 / code",
+        "分类",
+        "category",
+        "最低级别 / floor",
+        "GB/T 39725 类别 / health data type",
+    )
+    by_iri = {c.iri: c for c in o.categories}
+    for c in sorted(o.categories, key=lambda c: (c.notation or "", c.iri)):
+        depth, cursor = 0, c.parent
+        while cursor in by_iri and depth < 50:
+            depth, cursor = depth + 1, by_iri[cursor].parent
+        floor = _level_cell(c.floor) + ("（继承 / inherited）" if c.floor_inherited else "")
+        hdt = o.health_data_types.get(c.health_data_type or "")
+        table.add_row(
+            c.notation or "",
+            "  " * depth + c.label_zh,
+            c.label_en,
+            floor,
+            f"{hdt.notation} {hdt.label_zh} / {hdt.label_en}" if hdt else "—",
+        )
+    console.print(table)
 
 
 def personal_data(o: Ontology) -> dict[str, Any]:
@@ -209,6 +232,54 @@ def measures_render(o: Ontology, console: Console) -> None:
     console.print(table)
 
 
+# --- sources: cited, project default or unconfirmed --------------------------------------------
+def _sources(o: Ontology) -> list[SourceEntry]:
+    from kg.settings import Settings
+
+    return source_entries(o.directory, Settings().resolved_shapes_dir())
+
+
+def sources_data(o: Ontology) -> dict[str, Any]:
+    entries = _sources(o)
+    return {
+        "statuses": {k: {"label_zh": zh, "label_en": en} for k, (zh, en) in STATUS_LABELS.items()},
+        "counts": counts(entries),
+        "terms": [e.to_dict() for e in entries],
+    }
+
+
+def sources_render(o: Ontology, console: Console) -> None:
+    entries = _sources(o)
+    c = counts(entries)
+    statuses = list(STATUS_LABELS)
+    heads = [f"{zh} / {en}" for zh, en in STATUS_LABELS.values()]
+    table = _table("来源状态（按文件）/ source status by file", "文件 / file", *heads)
+    for module, row in c["by_module"].items():
+        table.add_row(module, *(str(row[s]) for s in statuses))
+    table.add_row("合计 / total", *(str(c["total"][s]) for s in statuses))
+    console.print(table)
+    terms = _table(
+        "术语及其来源 / terms and their sources",
+        "文件 / file",
+        "类型 / kind",
+        "术语 / term",
+        "状态 / status",
+        "来源或待确认说明 / source, or what would confirm it",
+    )
+    for e in entries:
+        zh, en = STATUS_LABELS[e.status or "missing"]
+        where = "；".join(e.sources) if e.status == "cited" else e.note_zh
+        problems = " ".join(f"⚠ {p_zh} / {p_en}" for p_zh, p_en in e.problems)
+        terms.add_row(
+            e.module,
+            KIND_LABELS.get(e.kind, (e.kind, e.kind))[0],
+            f"{e.rule + ' ' if e.rule else ''}{e.label_zh} / {e.label_en}",
+            f"{zh} / {en}",
+            f"{where} {problems}".strip(),
+        )
+    console.print(terms)
+
+
 # --- equipment -------------------------------------------------------------------------------
 def equipment_data(o: Ontology) -> dict[str, Any]:
     return {
@@ -264,4 +335,5 @@ SECTIONS: dict[str, tuple[DataFn, RenderFn]] = {
     "measures": (measures_data, measures_render),
     "equipment": (equipment_data, equipment_render),
     "templates": (templates_data, templates_render),
+    "sources": (sources_data, sources_render),
 }

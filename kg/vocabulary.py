@@ -97,11 +97,14 @@ class Category(Concept):
     (``mg:personalInformationKind``, own or from the nearest broader category);
     ``linked_personal_kind``: what it is next to data identifying a person
     (``mg:linkedPersonalInformationKind``: clinical content about an identified patient).
+    ``health_data_type``: the GB/T 39725-2020 health data type the category's data corresponds
+    to (``mg:healthDataType``, own or from the nearest broader category; the project's crosswalk).
     """
 
     identifies_person_as: str | None = None
     personal_kind: str | None = None
     linked_personal_kind: str | None = None
+    health_data_type: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +112,7 @@ class Category(Concept):
             "identifies_person_as": self.identifies_person_as,
             "personal_kind": self.personal_kind,
             "linked_personal_kind": self.linked_personal_kind,
+            "health_data_type": self.health_data_type,
         }
 
 

@@ -93,7 +93,7 @@ def test_preview_writes_nothing(demo) -> None:
     client, service = demo
     before = service.level(PKG)
     origin_id = before["origin"].rsplit("/", 1)[-1]
-    r = client.post("/api/preview", json={"set_levels": {origin_id: "6"}})
+    r = client.post("/api/preview", json={"set_levels": {origin_id: "L6"}})
     assert r.status_code == 200
     changes = {c["id"]: c for c in r.json()["changes"]}
     assert origin_id in changes and changes[origin_id]["new"]["rank"] == 6

@@ -52,8 +52,8 @@ def assert_same_as_a_full_run(service: Service) -> None:
 def test_assessment_roles_audit_and_incremental_propagation(api) -> None:
     svc = api.service
     origin = svc.level(PKG)["origin"].rsplit("/", 1)[-1]
-    body = {"level": "6", "justification": "复核后定为核心数据 / re-assessed as core"}
-    expected = api.post("/api/preview", json={"set_levels": {origin: "6"}}).json()["changes"]
+    body = {"level": "L6", "justification": "复核后定为核心数据 / re-assessed as core"}
+    expected = api.post("/api/preview", json={"set_levels": {origin: "L6"}}).json()["changes"]
     assert len(expected) > 1  # the origin and what derives from it
     before = triples(svc)
     assert api.put(f"/api/assets/{origin}/assessment", json=body).status_code == 401

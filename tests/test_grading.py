@@ -80,8 +80,8 @@ def test_reasons_name_the_rule_and_the_term(onto: Ontology) -> None:
     result = grade(facts(elements=(ID_CARD,)), onto)
     r4 = next(r for r in result.reasons if r.rule == "R4")
     assert r4.term == f"{MG}IdentityDocumentInformation"
-    assert r4.text_zh == "R4：数据元素“身份证号”含身份证件信息（敏感个人信息） → 至少一般数据4级"
-    assert r4.text_en == "R4: element 身份证号 is identity document information (sensitive) → at least General-4"
+    assert r4.text_zh == "R4：数据元素“身份证号”含个人身份信息（敏感个人信息） → 至少一般数据4级"
+    assert r4.text_en == "R4: element 身份证号 is personal identity information (sensitive) → at least General-4"
     serial = grade(facts(elements=(SERIAL, NAME)), onto)
     linked = next(r for r in serial.reasons if r.term == f"{MG}EquipmentIdentification")
     assert "设备序列号" in linked.text_zh and "personal identifiers" in linked.text_en

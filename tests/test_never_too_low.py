@@ -131,7 +131,7 @@ def test_the_readme_example_holds_through_a_real_import(tmp_path: Path, onto: On
     assert sorted(unresolved) == ["CTDIvol", "检查部位"]  # once per distinct name, whatever the rows
     level = svc.level("reg-x")
     assert level["minimum"]["label_zh"] == "一般数据4级" and level["effective"]["label_zh"] == "一般数据4级"
-    assert any(r.startswith("R4：数据元素“身份证号”含身份证件信息") for r in level["reasons"])
+    assert any(r.startswith("R4：数据元素“身份证号”含个人身份信息") for r in level["reasons"])
     assert svc.level("reg-y")["minimum"]["label_zh"] == "一般数据3级"  # full-width ID: a personal identifier
     element = svc.ids.element("reg-x", "身份证号")
     inferred = set(svc.store.triples(Graphs.INFERRED))
@@ -140,7 +140,7 @@ def test_the_readme_example_holds_through_a_real_import(tmp_path: Path, onto: On
     assert (svc.ids.asset("reg-x"), MG.effectiveLevel, MG.GeneralData4) in inferred
     results = [r for r in svc.validate().results if r.focus_id == "reg-x"]
     assert [(r.rule, r.severity) for r in results if r.rule == "R4"] == [("R4", "Violation")]
-    assert "身份证件信息" in next(r.message_zh for r in results if r.rule == "R4")
+    assert "个人身份信息" in next(r.message_zh for r in results if r.rule == "R4")
 
 
 def test_fuzzy_suggestions_never_raise_a_level(onto: Ontology) -> None:

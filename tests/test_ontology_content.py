@@ -121,7 +121,7 @@ def test_impact_matrix_is_data_and_matches_the_standard(onto: Ontology) -> None:
         initNs={"mg": MG, "rdfs": RDFS},
     )
     assert len(rows) == 24
-    assert {(str(o), str(d), int(r)) for o, d, r in rows} >= {("国家安全", "一般", 5), ("个人权益", "严重", 3)}
+    assert {(str(o), str(d), int(r)) for o, d, r in rows} >= {("国家安全", "一般危害", 5), ("个人权益", "严重危害", 3)}
 
 
 def test_business_categories(onto: Ontology) -> None:

@@ -149,7 +149,7 @@ def test_writes_need_the_right_role_everywhere(env) -> None:  # type: ignore[no-
     client, svc, tokens = env
     before = svc.store.count()
     calls = [
-        ("put", f"/api/assets/{PKG}/assessment", {"json": {"level": "5", "justification": "x"}}),
+        ("put", f"/api/assets/{PKG}/assessment", {"json": {"level": "L5", "justification": "x"}}),
         ("post", "/api/derivations", {"json": {"source": PKG, "target": "rpt-drl-ct-2026-10", "justification": "x"}}),
         ("post", "/sparql", {"data": {"update": "CLEAR ALL"}}),
         ("post", "/api/v1/lineage", {"json": {"eventType": "COMPLETE"}}),

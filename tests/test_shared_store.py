@@ -36,7 +36,7 @@ def test_another_process_write_is_noticed_before_an_incremental_change(onto) -> 
             break
         except ConflictError:
             continue
-    first.assess(source, actor="a", justification="raised", level="6")  # incremental, in first
+    first.assess(source, actor="a", justification="raised", level="L6")  # incremental, in first
     assert first.level(target)["effective"]["rank"] == 6  # through the derivation second added
     report = first.propagate()
     assert (report.added, report.removed) == (0, 0), report.changed[:5]
@@ -71,7 +71,7 @@ def test_read_only_replica_beside_the_writer(kind: str, request: pytest.FixtureR
         assert httpx.get(f"{replica}/health").json()["read_only"] is True
         asset = httpx.get(f"{replica}/api/assets", params={"limit": 1}).json()["items"][0]["id"]
         before = httpx.get(f"{replica}/api/assets/{asset}/level").json()
-        body = {"level": "5", "justification": "复核 / re-assessed"}
+        body = {"level": "L5", "justification": "复核 / re-assessed"}
         refused = httpx.put(f"{replica}/api/assets/{asset}/assessment", json=body, headers=steward)
         assert refused.status_code == 405 and "MEDGRADE_READ_ONLY" in refused.json()["detail"]
         assert "只读" in refused.json()["detail_zh"]

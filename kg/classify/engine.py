@@ -25,17 +25,18 @@ from importlib import resources
 from typing import Any
 
 from kg.classify import biceps, dicom, fhir, hl7v2
-from kg.classify.context import NO_CONTEXT, Context, adjust
+from kg.classify.context import NO_CONTEXT, Adjustment, Context, adjust
 from kg.classify.lexicon import Entry, Lexicon, business_lexicon, personal_lexicon
 from kg.classify.standards import StandardElement
 from kg.classify.text import bigrams, has_cjk, normalise, words
 from kg.grading import AssetFacts, grade
-from kg.ontology import Ontology
+from kg.ontology import NameMatch, Ontology, name_key
 from kg.vocabulary import Category, Level, PersonalInfoCategory
 
 NAME, DESCRIPTION, CONTEXT = 1.0, 0.3, 0.4  # how much a term counts by where it is found
 DESCRIPTION_CAP = 3.0  # a long description adds at most this much to one category
 PI_THRESHOLD = 2.0  # personal-information evidence needed to flag it from words alone
+EXACT = 8.0  # a name that is a category's label or synonym: more than any partial match
 
 RESOLVERS: tuple[tuple[str, Callable[[str], StandardElement | None]], ...] = (
     ("DICOM", dicom.resolve),
@@ -137,6 +138,11 @@ class Classifier:
                 cat = onto.categories.get(f"{_MG}{local}")
                 if cat is not None:  # a category removed from the ontology: its prior goes too
                     self.priors[(std, ctx)].append(Prior(cat.iri, weight, why))
+        self._exact: dict[str, set[str]] = defaultdict(set)  # name_key of a label or synonym -> categories
+        for cat in onto.categories:
+            for label in (cat.label_zh, cat.label_en, *cat.alt_labels):
+                if key := name_key(label):
+                    self._exact[key].add(cat.iri)
         self._bigram_index: dict[str, set[str]] = defaultdict(set)
         for term, entries in self.categories.chinese.items():
             if len(term) >= 3:
@@ -145,10 +151,18 @@ class Classifier:
 
     # --- evidence -------------------------------------------------------------------------------
     def _match(
-        self, lex: Lexicon, text: str, where: float, scores: _Scores, label: tuple[str, str], cap: float = 1e9
+        self,
+        lex: Lexicon,
+        text: str,
+        where: float,
+        scores: _Scores,
+        label: tuple[str, str],
+        cap: float = 1e9,
+        pairs: bool = True,
     ) -> None:
         """Add the terms of ``lex`` found in ``text``: longest first, a contained shorter term
-        not again; the head (last) word of a name counts more than a modifier."""
+        not again; the head (last) word of a name counts more than a modifier. ``pairs``: also
+        shared character pairs with the categories' terms, for words the ontology does not have."""
         gained: dict[str, float] = defaultdict(float)
 
         def add(iri: str, weight: float, zh: str, en: str) -> None:
@@ -193,17 +207,26 @@ class Classifier:
                         taken[k] = True
                     matched(lex.chinese[term], 1.3 if end == len(norm) or not has_cjk(norm[end:]) else 0.85)
                 start = norm.find(term, start + 1)
-        if lex is self.categories:  # words the ontology does not have: shared character pairs
+        if lex is self.categories and pairs:  # words the ontology does not have: shared character pairs
             rest = "".join(ch if not taken[i] else " " for i, ch in enumerate(norm))
             for bg in bigrams(rest):
                 hits = self._bigram_index.get(bg, ())
                 for iri in hits:
                     add(iri, 0.8 * where / len(hits), f"{label[0]}含字组“{bg}”", f'{label[1]} shares "{bg}"')
 
-    def _evidence(self, text: str, element: StandardElement | None, extra: str | None) -> _Scores:
+    def _evidence(
+        self, text: str, element: StandardElement | None, extra: str | None, named_pi: bool = False
+    ) -> _Scores:
+        """Evidence per category. A name (not a standard's element name: the standard says what that
+        is) that is a category's label or synonym (by :func:`kg.ontology.name_key`) wins over
+        partial matches; a name that is a term of the
+        personal-information axis (``named_pi``) is a word the ontology has, so shared character
+        pairs ("信息") say nothing."""
         s = _Scores()
         name = element.name if element else text
-        self._match(self.categories, name, NAME, s, ("名称", "name"))
+        self._match(self.categories, name, NAME, s, ("名称", "name"), pairs=not named_pi)
+        for iri in sorted(self._exact.get(name_key(name), ()) if element is None else ()):  # a standard's name
+            s.add(iri, EXACT, f"名称即本体用语“{name}”", f'the name is the ontology\'s term "{name}"')
         if element is not None:
             if element.description:
                 self._match(
@@ -300,7 +323,9 @@ class Classifier:
                 if element is not None:
                     description = " ".join(x for x in (rest, description) if x)
                     break
-        s = self._evidence(text, element, description)
+        name = element.name if element else text
+        named = self.onto.personal_information_named(name)  # exact terms of the PI axis (R4)
+        s = self._evidence(text, element, description, named_pi=bool(named))
         rules = adjust(element, context, self._equipment(s))
         if rules.not_a_person:  # evidence for a person's categories says nothing here
             for iri in list(s.by):
@@ -322,10 +347,18 @@ class Classifier:
                 f" / {element.standard} {element.ident}: {element.name} ({element.source})"
             )
         if not ranked:
-            level = self.onto.ordered_levels()[0]
             reasons += rules.reasons
-            reasons.append("没有匹配本体中的任何术语，请人工分类 / no ontology term matched: classify by hand")
-            return Suggestion(text, None, (), level, 0.0, tuple(reasons), element)
+            found = self._personal(([] if about is None else self._words_personal(name, named, rules)) + rules.personal)
+            if not found:
+                reasons.append("没有匹配本体中的任何术语，请人工分类 / no ontology term matched: classify by hand")
+                return Suggestion(text, None, (), self.onto.ordered_levels()[0], 0.0, tuple(reasons), element)
+            reasons.append(
+                "没有匹配的业务分类，请人工分类；名称是个人信息用语 / no business category matched: classify by hand;"
+                " the name is a term of personal information"
+            )
+            g = grade(AssetFacts(iri=text, personal=tuple(p.iri for p in found)), self.onto)
+            reasons += [f"{r.text_zh} / {r.text_en}" for r in g.deciding()]
+            return Suggestion(text, None, found, g.level, 0.0, tuple(reasons), element)
         best, top = ranked[0]
         if about is None and best.linked_personal_kind:  # clinical content (an SR value): the patient's, if linked
             about = "content"
@@ -345,13 +378,7 @@ class Classifier:
                     f" / R4: next to data identifying the patient it is "
                     f"{self._pi_label(best.linked_personal_kind, 'en')} (sensitive personal information)"
                 )
-        pi_scores = _Scores()
-        if not rules.not_a_person:
-            self._match(self.personal, element.name if element else text, NAME, pi_scores, ("名称", "name"))
-        for iri in pi_scores.by:
-            if pi_scores.total(iri) >= PI_THRESHOLD:
-                personal_iris.append(iri)
-        personal_iris += rules.personal
+        personal_iris += self._words_personal(name, named, rules) + list(rules.personal)
         reasons += rules.reasons
         if about is None:  # the standard says what the attribute is: words of its name do not decide
             personal_iris = []
@@ -359,21 +386,35 @@ class Classifier:
             personal_iris.append(f"{_MG}PersonalInformation")
         if best.identifies_person_as and linked:  # next to patient data, a device serial identifies the patient
             personal_iris.append(best.identifies_person_as)
-        elif best.identifies_person_as:  # alone it identifies no one
-            personal_iris = [p for p in personal_iris if p != best.identifies_person_as]
+        elif best.identifies_person_as:  # alone it identifies no one, unless its name is that term (R4)
+            exact = {m.personal.iri for m in named}
+            personal_iris = [p for p in personal_iris if p != best.identifies_person_as or p in exact]
             reasons.append(
                 f"R4：与患者数据同处时按{self._pi_label(best.identifies_person_as, 'zh')}处理"
                 f" / R4: next to patient data it counts as {self._pi_label(best.identifies_person_as, 'en')}"
             )
-        personal = tuple(
-            p for p in dict.fromkeys(self.onto.personal_information.get(i) for i in personal_iris) if p is not None
-        )
-        personal = tuple(p for p in personal if not any(self._pi_broader(q, p) for q in personal if q is not p))
+        personal = self._personal(personal_iris)
         g = grade(AssetFacts(iri=text, category=best.iri, personal=tuple(p.iri for p in personal)), self.onto)
         reasons += [f"{r.text_zh} / {r.text_en}" for r in g.deciding()]
         total = sum(sc for _, sc in ranked[:5]) or 1.0
         alternatives = tuple((c, sc / total) for c, sc in ranked[1:4] if sc > 0)
         return Suggestion(text, best, personal, g.level, confidence, tuple(reasons), element, alternatives)
+
+    def _words_personal(self, name: str, named: tuple[NameMatch, ...], rules: Adjustment) -> list[str]:
+        """Personal information the words of a name denote: its exact terms (what grading reads,
+        R4) win over partial matches, which count only above ``PI_THRESHOLD``."""
+        if rules.not_a_person:
+            return []
+        if named:
+            return [m.personal.iri for m in named]
+        scores = _Scores()
+        self._match(self.personal, name, NAME, scores, ("名称", "name"))
+        return [iri for iri in scores.by if scores.total(iri) >= PI_THRESHOLD]
+
+    def _personal(self, iris: Iterable[str]) -> tuple[PersonalInfoCategory, ...]:
+        """The concepts of ``iris``, once each, without one whose narrower concept is there too."""
+        found = tuple(p for p in dict.fromkeys(self.onto.personal_information.get(i) for i in iris) if p is not None)
+        return tuple(p for p in found if not any(self._pi_broader(q, p) for q in found if q is not p))
 
     def _equipment(self, s: _Scores) -> bool:
         """The leading category identifies equipment (R4 decides those next to patient data)."""

@@ -50,7 +50,7 @@ def run(base: str, token: str, assets: list[str], clients: int, seconds: float) 
                         kind = "assessment"
                         r = c.put(
                             f"/api/assets/{rnd.choice(assets)}/assessment",
-                            json={"level": str(rnd.randint(2, 5)), "justification": "load"},
+                            json={"level": f"L{rnd.randint(2, 5)}", "justification": "load"},
                         )
                     elif op < 0.30:
                         kind = "derivation"

@@ -69,7 +69,7 @@ def test_sixteen_clients_lose_nothing(tmp_path: Path) -> None:
                         a = rnd.choice(assets)
                         r = c.put(
                             f"/api/assets/{a}/assessment",
-                            json={"level": str(rnd.randint(2, 5)), "justification": f"c{k}"},
+                            json={"level": f"L{rnd.randint(2, 5)}", "justification": f"c{k}"},
                         )
                         if r.status_code == 200:
                             with lock:

@@ -187,7 +187,7 @@ def test_killed_server_keeps_every_acknowledged_write(tmp_path: Path) -> None:
                     try:
                         r = c.put(
                             f"/api/assets/{asset}/assessment",
-                            json={"level": str(level), "justification": f"r{run}-{i}"},
+                            json={"level": f"L{level}", "justification": f"r{run}-{i}"},
                         )
                     except httpx.HTTPError:
                         return  # the server died mid-request: not acknowledged

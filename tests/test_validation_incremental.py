@@ -130,7 +130,7 @@ def test_steward_writes_are_validated_after_the_levels_follow(onto) -> None:
         return sorted((r.focus, r.rule, r.message_en) for r in svc.validator().stored().results)
 
     for k, asset in enumerate(ids[:6]):
-        svc.assess(asset, actor="t", justification="t", level=str(2 + k % 4))
+        svc.assess(asset, actor="t", justification="t", level=f"L{2 + k % 4}")
         incremental = results()
         svc.validate()
         assert incremental == results(), asset

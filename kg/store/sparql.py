@@ -54,6 +54,7 @@ from kg.store.oxigraph import to_rdflib
 SELECT_TYPES = "application/sparql-results+json"
 GRAPH_TYPES = "application/n-triples"
 BATCH = 2_000  # triples per request (Virtuoso's compiler gives up near 5,000 lines)
+BLANK_BATCH = 250  # triples per INSERT {…} WHERE {} (each template triple becomes SQL in Virtuoso)
 SCOPE = "https://w3id.org/medgrade/"  # the store's graphs on a shared server (and those meta records)
 STAGING = "urn:medgrade:staging:"
 GRAPHS_TTL = 10.0  # seconds a listing of the store's graphs is reused
@@ -344,14 +345,22 @@ class SparqlStore:
     def _stage(self, quads: list[Quad]) -> None:
         """Send ``quads`` (to staging graphs) in batches, each blank node's quads in one batch
         (a label names one node only within a request). Blank nodes go through ``INSERT {…}
-        WHERE {}``: Virtuoso refuses them in ``INSERT DATA``."""
-        for batch in _batches(quads, BATCH):
-            by_graph: dict[URIRef, list[str]] = {}
-            for s, p, o, q in batch:
-                by_graph.setdefault(q, []).append(nt_line((s, p, o)))
-            body = "\n".join(f"GRAPH {sparql_term(q)} {{\n" + "\n".join(lines) + "\n}" for q, lines in by_graph.items())
-            blank = any(isinstance(t, BNode) for q in batch for t in q[:3])
-            self._send(f"INSERT {{\n{body}\n}} WHERE {{}}" if blank else f"INSERT DATA {{\n{body}\n}}")
+        WHERE {}``: Virtuoso refuses them in ``INSERT DATA``, and compiles each template triple
+        into SQL, so those batches are smaller."""
+        blank = [q for q in quads if isinstance(q[0], BNode) or isinstance(q[2], BNode)]
+        ground = [q for q in quads if not (isinstance(q[0], BNode) or isinstance(q[2], BNode))]
+        for batches, form in (
+            (_batches(ground, BATCH), "INSERT DATA {{\n{}\n}}"),
+            (_batches(blank, BLANK_BATCH), "INSERT {{\n{}\n}} WHERE {{}}"),
+        ):
+            for batch in batches:
+                by_graph: dict[URIRef, list[str]] = {}
+                for s, p, o, q in batch:
+                    by_graph.setdefault(q, []).append(nt_line((s, p, o)))
+                body = "\n".join(
+                    f"GRAPH {sparql_term(q)} {{\n" + "\n".join(lines) + "\n}" for q, lines in by_graph.items()
+                )
+                self._send(form.format(body))
 
     def bulk_load(self, path: Path, fmt: str, graph: URIRef, *, trusted: bool = False) -> None:
         """Stream the file to the server in batches of INSERT DATA (one transaction each)."""

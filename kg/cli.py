@@ -43,6 +43,7 @@ class Section(StrEnum):
     measures = "measures"
     equipment = "equipment"
     templates = "templates"
+    check = "check"
     sources = "sources"
 
 
@@ -123,11 +124,49 @@ def ontology(
     from kg.ontology_report import SECTIONS
 
     onto = load_ontology(ontology_dir)
+    if section is Section.check:
+        _ontology_check(onto, ontology_dir, as_json)
+        return
     data, render = SECTIONS[section.value]
     if as_json:
         emit_json(data(onto))
     else:
         render(onto, console)
+
+
+def _ontology_check(onto: Any, ontology_dir: Path | None, as_json: bool) -> None:
+    """``ontology check``: HermiT over the ontology as edited; exit 1 when inconsistent or a
+    class is unsatisfiable, 2 when Java is missing."""
+    from kg.ontology import load_ontology
+    from kg.reasoner import check
+
+    baseline = None if ontology_dir is None else load_ontology(None).graph  # the shipped ontology
+    with _progress("HermiT 推理 / reasoning with HermiT") as progress:
+        progress.add_task("HermiT", total=None)
+        result = check(onto.graph, baseline)
+    if as_json:
+        emit_json(result.to_dict())
+    elif not result.available:
+        err_console.print(result.notes[0], highlight=False)
+    else:
+        verdict = "一致 / consistent" if result.consistent else "不一致 / INCONSISTENT"
+        console.print(f"HermiT: {verdict}; 不可满足的类 / unsatisfiable classes: {len(result.unsatisfiable)}")
+        for iri in result.unsatisfiable:
+            console.print(f"  ✗ {escape(iri)}", highlight=False)
+        if baseline is not None:
+            console.print(
+                f"与内置本体相比，推理出的类层次 / inferred hierarchy against the shipped ontology:"
+                f" +{len(result.added)} −{len(result.removed)}"
+            )
+            for sign, pairs in (("+", result.added), ("−", result.removed)):
+                for sub, sup in pairs:
+                    console.print(f"  {sign} {escape(sub)} ⊑ {escape(sup)}", highlight=False)
+        for note in result.notes:
+            console.print(note, highlight=False)
+    if not result.available:
+        raise typer.Exit(2)
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 @app.command("init")

@@ -18,7 +18,7 @@ from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from kg.answers import asset_detail, asset_list, level_answer, lineage_graph, resolve
-from kg.errors import ImportProblem, Problem
+from kg.errors import ImportProblem, InputError, Problem
 from kg.ids import Ids
 from kg.importers.inventory import plan_sheets
 from kg.importers.openlineage import plan_openlineage
@@ -721,10 +721,24 @@ class Service:
 
     def reload(self, actor: str | None = None) -> dict[str, Any]:
         """Reload the ontology and shapes from their files (after an edit in Protégé) and
-        recompute levels and the validation report; the reload is recorded in the audit trail."""
+        recompute levels and the validation report; the reload is recorded in the audit trail.
+
+        The edited ontology is parsed and, when Java is there, checked by HermiT first: an
+        inconsistent ontology or an unsatisfiable class is refused and nothing changes. Without
+        Java only the syntax is checked, and the answer says so."""
+        from kg.reasoner import check
         from kg.stewardship import governance_record
 
-        self._ontology = None
+        candidate = load_ontology(self.settings.resolved_ontology_dir())
+        reasoned = check(candidate.graph)
+        if reasoned.available and not reasoned.ok:
+            what = ", ".join(reasoned.unsatisfiable[:10]) or "no model satisfies its axioms"
+            raise InputError(
+                f"the edited ontology is inconsistent ({what}): nothing was reloaded; run `medgrade ontology check"
+                " --ontology-dir DIR` for details",
+                f"编辑后的本体不一致（{what}）：未重新载入；详见 `medgrade ontology check --ontology-dir 目录`",
+            )
+        self._ontology = candidate
         report = self.initialize()
         changed = {g: st for g, st in {**report.ontology_graphs, **report.shapes_graphs}.items() if st != "unchanged"}
         note = "重新载入本体与规则 / ontology and shapes reloaded: " + (
@@ -744,6 +758,7 @@ class Service:
             },
             "conforms": validation.conforms,
             "results": len(validation.results),
+            "reasoner": reasoned.to_dict(),
         }
 
     # --- lineage -------------------------------------------------------------------------------

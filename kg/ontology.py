@@ -134,6 +134,7 @@ class Ontology:
     equipment_types: TermIndex[EquipmentType]
     templates: TermIndex[DataTemplate]
     policy: GradingPolicy
+    grading_elements: TermIndex[Term] = field(default_factory=lambda: TermIndex("grading element", "定级要素", []))
     schemes: dict[str, Term] = field(default_factory=dict)
     # level names the ontology marks mg:ambiguousName, by _norm key: (question zh, question en)
     ambiguous_level_names: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -354,6 +355,9 @@ class _Builder:
             equipment_groups=TermIndex("equipment group", "装备分组", groups),
             equipment_types=TermIndex("equipment type", "装备类型", self.build_equipment_types(groups)),
             templates=TermIndex("data template", "数据模板", self.build_templates()),
+            grading_elements=TermIndex(
+                "grading element", "定级要素", [Term(**self.term_fields(s)) for s in self.instances(MG.GradingElement)]
+            ),
             policy=policy,  # type: ignore[arg-type]  # None only with problems, raised below
             schemes=schemes,
             ambiguous_level_names=self.build_ambiguous_level_names(),
@@ -643,10 +647,20 @@ class _Builder:
             return None
         exempt = self.one(s, MG.exemptingDecision)
         masking = self.one(s, MG.maskingTransformation)
+        interval = self.one(s, MG.reviewIntervalMonths)
+        months = interval.toPython() if isinstance(interval, Literal) else 12  # absent: yearly (NHC art. 20)
+        if not isinstance(months, int) or months < 1:
+            self.problem(
+                s,
+                "mg:reviewIntervalMonths is not a positive whole number of months",
+                "mg:reviewIntervalMonths（复核周期）不是正整数月数",
+            )
+            return None
         return GradingPolicy(
             **self.term_fields(s),
             important_data_threshold=int(threshold.toPython()),
             important_data_level=level,
             exempting_decision=str(exempt) if exempt is not None else None,
             masking_transformation=str(masking) if masking is not None else None,
+            review_interval_months=months,
         )

@@ -10,6 +10,7 @@ fails, reload goes on with the syntax check that loading the files already made,
 from __future__ import annotations
 
 import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Any
 
 from rdflib import Graph
 from rdflib.namespace import OWL
+
+from kg.errors import OntologyError
 
 THING, NOTHING = str(OWL.Thing), str(OWL.Nothing)
 
@@ -85,6 +88,12 @@ def infer(graph: Graph) -> Hierarchy:
                 owlready2.sync_reasoner_hermit(world, infer_property_values=False, debug=0)
             except owlready2.OwlReadyInconsistentOntologyError:
                 return Hierarchy(consistent=False)
+            except (owlready2.OwlReadyJavaError, subprocess.CalledProcessError) as exc:
+                # HermiT refused the input (e.g. a datatype outside the OWL 2 datatype map)
+                why = _hermit_error(str(exc).encode())
+                raise OntologyError(
+                    f"HermiT could not reason over the ontology: {why}", f"HermiT 无法对本体推理：{why}"
+                ) from None
             unsatisfiable = frozenset(
                 c.iri for c in world.inconsistent_classes() if getattr(c, "iri", NOTHING) != NOTHING
             )
@@ -96,6 +105,20 @@ def infer(graph: Graph) -> Hierarchy:
             return Hierarchy(True, unsatisfiable, frozenset(pairs))
         finally:
             world.close()
+
+
+def _hermit_error(output: bytes | None) -> str:
+    """The Java exception HermiT printed, joined onto one line (its stack trace left out)."""
+    lines = (output or b"").decode("utf-8", "replace").splitlines()
+    start = next((i for i, line in enumerate(lines) if "Exception" in line and "at " not in line[:8]), None)
+    if start is None:
+        return lines[-1].strip() if lines else "no output"
+    text = []
+    for line in lines[start:]:
+        if line.strip().startswith("at "):
+            break
+        text.append(line.strip())
+    return " ".join(text).replace('Exception in thread "main" ', "")
 
 
 def check(graph: Graph, baseline: Graph | None = None) -> OntologyCheck:

@@ -261,6 +261,7 @@ class GradingPolicy(Term):
     important_data_level: Level
     exempting_decision: str | None = None  # IRI of the review decision that exempts data from it
     masking_transformation: str | None = None  # IRI of the transformation type a masking column counts as
+    review_interval_months: int = 12  # R15: the longest interval between two reviews of an asset
 
     def to_dict(self) -> dict[str, Any]:
         return {

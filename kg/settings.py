@@ -34,10 +34,14 @@
     the largest request body the API accepts (default 16 MiB; gzip bodies count unpacked)
 ``MEDGRADE_CORS_ORIGINS``
     comma-separated origins allowed by CORS (default none: CORS off)
+``MEDGRADE_TODAY``
+    the date (YYYY-MM-DD) the annual-review rule R15 judges against (default: today in
+    Asia/Shanghai); fixed in tests and demos so they do not drift with the calendar
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
 
@@ -86,6 +90,7 @@ class Settings(BaseSettings):
     query_snapshot_quads: int = Field(default=10_000_000, ge=0)
     max_body_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
     cors_origins: str = ""
+    today: dt.date | None = None
 
     def sparql_account(self) -> SparqlAccount:
         """``user`` and ``password`` for a ``sparql:`` store (None when not configured)."""

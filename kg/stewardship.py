@@ -64,6 +64,14 @@ def _existing(svc: Service, subject: URIRef, predicate: URIRef) -> list[Triple]:
     return [(subject, predicate, r["o"]) for r in rows if "o" in r]
 
 
+def reviewed_on(svc: Service, asset: URIRef, day: dt.date) -> tuple[list[Triple], list[Triple]]:
+    """The removals and triples that set ``asset``'s last-reviewed date (R15) to ``day``: a
+    periodic review and an assessment both count as a review of the asset."""
+    return _existing(svc, asset, MG.lastReviewed), [
+        (asset, MG.lastReviewed, Literal(day.isoformat(), datatype=XSD.date))
+    ]
+
+
 def assess(
     svc: Service,
     ref: str,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import tempfile
 import zipfile
@@ -46,11 +47,18 @@ def list_assets(
     category: Annotated[str | None, Query(description="分类（任意名称或编码，含下级）/ category by any name")] = None,
     equipment: Annotated[str | None, Query(description="设备标识或设备类型 / device id or equipment type")] = None,
     q: Annotated[str | None, Query(max_length=200, description="标识或名称中的文字 / text in id or name")] = None,
+    overdue: Annotated[
+        bool,
+        Query(
+            description="仅列出复核已到期的资产（R15，按 MEDGRADE_TODAY 或今天判断）/ only the assets due for their "
+            "periodic review (R15, judged by MEDGRADE_TODAY or today)"
+        ),
+    ] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     return service(request).assets(
-        min_rank=min_rank, category=category, equipment=equipment, q=q, limit=limit, offset=offset
+        min_rank=min_rank, category=category, equipment=equipment, q=q, overdue=overdue, limit=limit, offset=offset
     )
 
 
@@ -112,6 +120,14 @@ class Assessment(BaseModel):
         description="采纳该数据元素的分类建议（补足未给出的分类与级别，记入审计）/ accept the classification "
         "suggestion for this element: it fills the category and level not given, and the record says so",
     )
+    elements_considered: (
+        list[Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]] | None
+    ) = Field(
+        default=None,
+        max_length=20,
+        description="所考虑的定级要素（GB/T 43697-2024 §6.3，名称或英文名；给出时替换原有的）/ grading elements "
+        "considered (GB/T 43697-2024 §6.3, by name; when given they replace the asset's)",
+    )
 
 
 @router.put("/assets/{id:path}/assessment", summary="定级评估（数据管理员）/ set an assessment (steward)")
@@ -127,7 +143,31 @@ def put_assessment(
             level=body.level,
             impacts=body.impacts,
             suggestion=body.suggestion,
+            elements_considered=body.elements_considered,
         )
+
+
+class Review(BaseModel):
+    justification: str = Field(min_length=1, max_length=4000, description="复核说明（R13）/ why: what the review found")
+    reviewed_on: dt.date | None = Field(
+        default=None,
+        description="复核日期（默认今天，北京时间；不得晚于今天）/ the review date (default today, Asia/Shanghai)",
+    )
+
+
+@router.post(
+    "/assets/{id:path}/review",
+    summary="记录定期复核（数据管理员）/ record a periodic review (steward)",
+    description="记录对该资产分类与级别的定期复核（R15，默认每年）：一条复核记录（人、时、因）并刷新上次复核日期，"
+    "然后增量校验，R15 提示随之消除。 / Records the periodic review (R15, by default yearly) of the asset's "
+    "category and level: a review record (who, when, why) and a new last-reviewed date, then re-validates the "
+    "asset incrementally, which clears its R15 result.",
+)
+def post_review(
+    id: str, body: Review, request: Request, who: Annotated[Caller, Depends(require("steward"))]
+) -> dict[str, Any]:
+    with request.app.state.write_lock:
+        return service(request).review([id], actor=who.name, justification=body.justification, day=body.reviewed_on)
 
 
 @router.get("/assets/{id:path}", summary="单个数据资产 / one asset")

@@ -19,9 +19,9 @@ from rdflib.namespace import RDF, Namespace
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Caller, caller
-from kg.errors import InputError, QueryError, TooLargeError
+from kg.errors import NotAcceptable, QueryError, TooLargeError, UnsupportedMediaType
 from kg.namespaces import MG
-from kg.sparql_endpoint import Dataset, Limits, NotAcceptable, negotiate, query, update
+from kg.sparql_endpoint import Dataset, Limits, negotiate, query, update
 from kg.stewardship import governance_record
 
 router = APIRouter()
@@ -92,20 +92,11 @@ async def _request_fields(request: Request) -> dict[str, list[str]]:
     elif media == "application/sparql-update":
         fields.setdefault("update", []).append(body)
     else:
-        raise _Unsupported(media)
-    return fields
-
-
-class _Unsupported(InputError):
-    status = 415
-    title_en = "Unsupported media type"
-    title_zh = "不支持的媒体类型"
-
-    def __init__(self, media: str) -> None:
-        super().__init__(
+        raise UnsupportedMediaType(
             f"POST /sparql takes {_FORM}, application/sparql-query or application/sparql-update, not '{media or 'nothing'}'",
             f"POST /sparql 只接受 {_FORM}、application/sparql-query 或 application/sparql-update，而非“{media or '空'}”",
         )
+    return fields
 
 
 _DESCRIPTION = "SPARQL 1.1 Protocol: query (GET or POST) and update (POST, steward or admin key). No query: the service description."

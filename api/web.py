@@ -188,6 +188,7 @@ def dashboard(request: Request, _: Reader) -> HTMLResponse:
         severities=severities,
         problems=problems[:20],
         problem_count=len(problems),
+        review=svc.overdue(limit=20),
     )
 
 

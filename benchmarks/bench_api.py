@@ -1,7 +1,7 @@
 """API speed: level lookups under concurrent load, and the saved governance queries against a
 plain rdflib SPARQL endpoint serving the same data.
 
-    python benchmarks/bench_api.py [--assets 1000000] [--query-assets 100000] [--clients 8]
+    python -m benchmarks.bench_api [--assets 1000000] [--query-assets 100000] [--clients 8]
                                    [--seconds 30] [--runs 3] [--baseline-timeout 300]
                                    [--workdir DIR]
 
@@ -41,15 +41,13 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.generate import generate_nt
+from kg.saved_queries import saved_queries
+from kg.service import Service
+from kg.settings import Settings
+from kg.store import Graphs
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-from generate import generate_nt  # noqa: E402
-
-from kg.saved_queries import saved_queries  # noqa: E402
-from kg.service import Service  # noqa: E402
-from kg.settings import Settings  # noqa: E402
-from kg.store import Graphs  # noqa: E402
 
 ASSESSED = 0.3  # share of derived products with a steward's level in the query inventory
 BENCH_QUERIES = {"01", "02", "03", "04", "05"}  # the five governance queries issue #6 measures

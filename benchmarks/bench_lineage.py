@@ -1,7 +1,7 @@
 """Lineage speed: propagation in memory, end to end on the embedded store, one incremental
 change, and the naive SPARQL way for comparison.
 
-    python benchmarks/bench_lineage.py [--sizes 100000,1000000] [--naive-sizes 10000,100000]
+    python -m benchmarks.bench_lineage [--sizes 100000,1000000] [--naive-sizes 10000,100000]
                                        [--runs 3] [--changes 21] [--naive-timeout 900]
                                        [--against REV]
 
@@ -52,19 +52,18 @@ from typing import Any
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-from generate import generate_nt  # noqa: E402
+from benchmarks.generate import generate_nt
 
 # A --child run for --against REV imports these from REV's tree: only what exists at both.
-from kg.lineage import NO_CAP, LineageGraph, LineageIndex  # noqa: E402
-from kg.lineage.model import Derivation  # noqa: E402
-from kg.namespaces import MG, PROV  # noqa: E402
-from kg.propagation import Lineage  # noqa: E402
-from kg.service import Service  # noqa: E402
-from kg.settings import Settings  # noqa: E402
-from kg.store import Graphs, sparql_term  # noqa: E402
+from kg.lineage import NO_CAP, LineageGraph, LineageIndex
+from kg.lineage.model import Derivation
+from kg.namespaces import MG, PROV
+from kg.propagation import Lineage
+from kg.service import Service
+from kg.settings import Settings
+from kg.store import Graphs, sparql_term
+
+HERE = Path(__file__).resolve().parent
 
 # kind ("level", "add" or "remove"), levels set, derivations added and removed as (source, target)
 Change = tuple[str, dict[str, int], list[tuple[str, str]], list[tuple[str, str]]]

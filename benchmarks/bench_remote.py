@@ -3,7 +3,7 @@ Oxigraph server (each started on loopback with a fresh database), then full prop
 derivation edges streamed from the server, the inferred graph written back in batches of
 2,000 triples under its journal) and one incremental change.
 
-    python benchmarks/bench_remote.py [--sizes 10000,100000] [--servers virtuoso,oxigraph-server]
+    python -m benchmarks.bench_remote [--sizes 10000,100000] [--servers virtuoso,oxigraph-server]
                                       [--runs 3] [--changes 11]
 
 Per server and size: the import (bulk, batches of INSERT DATA), a full propagation into an
@@ -21,20 +21,18 @@ import contextlib
 import random
 import resource
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks.generate import generate_nt
+from kg.service import Service
+from kg.settings import Settings
+from kg.store import Graphs
+from tests.servers import oxigraph_server, virtuoso_server
 
-from benchmarks.generate import generate_nt  # noqa: E402
-from kg.service import Service  # noqa: E402
-from kg.settings import Settings  # noqa: E402
-from kg.store import Graphs  # noqa: E402
-from tests.servers import oxigraph_server, virtuoso_server  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @contextlib.contextmanager

@@ -1,6 +1,6 @@
 """Load time, disk size and peak memory of imports into the embedded store (``oxigraph:PATH``).
 
-    python benchmarks/bench_store.py [--sizes 100000,1000000] [--runs 3] [--csv-sizes 100000]
+    python -m benchmarks.bench_store [--sizes 100000,1000000] [--runs 3] [--csv-sizes 100000]
 
 Each run imports a freshly generated inventory into a new store in its own process, through
 ``Service.import_files`` (what ``medgrade import`` does), and reports the median of the runs.
@@ -20,10 +20,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+from benchmarks.generate import generate, generate_nt
 
-from generate import generate, generate_nt  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 CHILD = """
 import json, resource, sys, time

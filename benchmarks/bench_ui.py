@@ -1,6 +1,6 @@
 """Web interface speed on a large lineage: one asset with --fan-out products (default 10,000).
 
-    python benchmarks/bench_ui.py [--fan-out 10000] [--runs 3]
+    python -m benchmarks.bench_ui [--fan-out 10000] [--runs 3]
 
 Starts the API (uvicorn, one worker) on an embedded store with the demo hospital plus the
 fan-out, then times, as medians of --runs: the lineage API answer for the whole neighbourhood
@@ -14,20 +14,19 @@ import argparse
 import contextlib
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from kg.service import Service
+from kg.settings import Settings
+from tests.servers import api_in_thread, fan_out_nt
 
-from kg.service import Service  # noqa: E402
-from kg.settings import Settings  # noqa: E402
-from tests.servers import api_in_thread  # noqa: E402
-from tests.test_web import HUB, _big_lineage  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+
+HUB = "web-hub"
 
 
 def main() -> None:
@@ -35,13 +34,10 @@ def main() -> None:
     parser.add_argument("--fan-out", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    import tests.test_web as web
-
-    web.FAN_OUT = args.fan_out
     with tempfile.TemporaryDirectory() as tmp:
         svc = Service(Settings(store=f"oxigraph:{tmp}/store"))
         svc.initialize(demo=True)
-        svc.import_files([_big_lineage(Path(tmp) / "big.nt")])
+        svc.import_files([fan_out_nt(Path(tmp) / "big.nt", HUB, args.fan_out)])
         served = contextlib.ExitStack()
         base = served.enter_context(api_in_thread(svc))
         timings: dict[str, list[float]] = {"lineage API": [], "asset page HTML": [], "browser until drawn": []}

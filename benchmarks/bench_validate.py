@@ -1,6 +1,6 @@
 """Validation speed: a full SHACL run at 10k and 100k assets, and one incremental change at 100k.
 
-    python benchmarks/bench_validate.py [--sizes 10000,100000] [--runs 3]
+    python -m benchmarks.bench_validate [--sizes 10000,100000] [--runs 3]
 
 Each size: a generated inventory (benchmarks/generate.py, CSV) imported into a fresh embedded
 store, then ``Service.validate()`` (full) and ``Service.change(...)`` (one asset's level
@@ -12,20 +12,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.generate import generate
+from kg.namespaces import MG
+from kg.service import Service
+from kg.settings import Settings
+from kg.store import Changeset, Graphs, sparql_term
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-
-from generate import generate  # noqa: E402
-
-from kg.namespaces import MG  # noqa: E402
-from kg.service import Service  # noqa: E402
-from kg.settings import Settings  # noqa: E402
-from kg.store import Changeset, Graphs, sparql_term  # noqa: E402
 
 
 class _Update(Changeset):

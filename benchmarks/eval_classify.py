@@ -1,6 +1,6 @@
 """Evaluate the classification assistant on a labelled set of elements from public standards:
 
-    python benchmarks/eval_classify.py [--errors] [--json]
+    python -m benchmarks.eval_classify [--errors] [--json]
 
 The set: ``benchmarks/data/classify_gold.tsv`` (HL7 v2 fields, FHIR R5 elements, BICEPS members,
 DICOM attributes and common Chinese hospital column names, each labelled by the team from the
@@ -40,23 +40,21 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
-
-from kg.classify import (  # noqa: E402
+from kg.classify import (
     Classifier,
     biceps,
     dicom,
     fhir,
     hl7v2,
 )
-from kg.classify.text import has_cjk  # noqa: E402
-from kg.ontology import load_ontology  # noqa: E402
+from kg.classify.text import has_cjk
+from kg.ontology import load_ontology
+
+HERE = Path(__file__).resolve().parent
 
 GROUPS = ("patient", "device", "operational", "clinical", "other")
 TOP = {

@@ -1,5 +1,5 @@
 """Write a synthetic inventory of N assets with about 2N derivations (a DAG):
-``python benchmarks/generate.py N [-o DIR] [--format csv|nt]``.
+``python -m benchmarks.generate N [-o DIR] [--format csv|nt]``.
 
 ``csv`` (default) is medgrade's spreadsheet template: about 5 % of the assets are raw data from
 devices (with an assessed level); every other asset derives from 1–3 earlier ones (2 on

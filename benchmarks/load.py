@@ -1,6 +1,6 @@
 """Mixed read/write load against a running server, at the highest rate it sustains without errors.
 
-    python benchmarks/load.py [--minutes 5] [--probe-seconds 20] [--clients 2,4,8,16,32]
+    python -m benchmarks.load [--minutes 5] [--probe-seconds 20] [--clients 2,4,8,16,32]
 
 Starts ``medgrade serve`` (one uvicorn worker) on a fresh embedded store with the demo hospital,
 then (1) probes each client count for --probe-seconds and keeps the one with the highest rate
@@ -27,11 +27,10 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from kg import apikeys
+from tests.servers import free_port, wait_until_up
 
-from kg import apikeys  # noqa: E402
-from tests.servers import free_port, wait_until_up  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run(base: str, token: str, assets: list[str], clients: int, seconds: float) -> dict[str, object]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import weakref
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 from rdflib import Literal, URIRef
+from rdflib.namespace import XSD
 
 from kg.errors import InputError, NotFoundError
 from kg.grading import AssetFacts, ElementFacts, grade, strictest_category
@@ -15,7 +18,7 @@ from kg.namespaces import MG, PROV, RDF, RDFS
 from kg.ontology import Ontology
 from kg.propagation import Way, least_reducing, way_of
 from kg.store import Graphs, Store, sparql_term
-from kg.vocabulary import Level, TransformationType
+from kg.vocabulary import Level, Term, TransformationType
 
 _P = f"PREFIX mg: <{MG}> PREFIX prov: <{PROV}> PREFIX rdfs: <{RDFS}>\n"
 INV, INF = sparql_term(Graphs.INVENTORY), sparql_term(Graphs.INFERRED)
@@ -98,7 +101,27 @@ def asset_facts(store: Store, onto: Ontology, iri: URIRef, props: dict[str, list
     )
 
 
-def level_answer(store: Store, onto: Ontology, ids: Ids, ref: str) -> dict[str, Any]:
+def review_status(onto: Ontology, last: str | None, as_of: dt.date | None = None) -> dict[str, Any]:
+    """R15 for one asset: its last-reviewed date, the policy's interval, when the next review is
+    due and whether it is overdue by the clock (``as_of``, else MEDGRADE_TODAY, else today in
+    Asia/Shanghai). An asset never reviewed is not judged (``overdue`` false, ``due`` null)."""
+    from kg import clock
+
+    months = onto.policy.review_interval_months
+    try:
+        day = dt.date.fromisoformat(last[:10]) if last else None
+    except ValueError:  # a malformed value: R15's datatype check reports it
+        day = None
+    cutoff = clock.review_cutoff(clock.today(as_of), months)
+    return {
+        "last_reviewed": day.isoformat() if day else None,
+        "interval_months": months,
+        "due": clock.months_before(day, -months).isoformat() if day else None,
+        "overdue": day is not None and day < cutoff,
+    }
+
+
+def level_answer(store: Store, onto: Ontology, ids: Ids, ref: str, as_of: dt.date | None = None) -> dict[str, Any]:
     """The level answer of SPEC §9: assessed, minimum, inherited, effective and which of the
     three sets it, origin, witness, measures, reasons.
 
@@ -117,6 +140,7 @@ def level_answer(store: Store, onto: Ontology, ids: Ids, ref: str) -> dict[str, 
         lv for lv in (assessed, minimum, inherited, onto.levels.get(_first(inferred, MG.effectiveLevel) or "")) if lv
     ]
     effective = onto.highest(parts) if parts else None
+    review = review_status(onto, max(props.get(str(MG.lastReviewed)) or [""]) or None, as_of)
     origin = _first(inferred, MG.levelOrigin)
     measures = onto.measures_for(effective) if effective else []
     reasons = [f"{r.text_zh} / {r.text_en}" for r in grading.reasons]
@@ -138,8 +162,19 @@ def level_answer(store: Store, onto: Ontology, ids: Ids, ref: str) -> dict[str, 
         "origin": origin,
         "witness": witness(store, onto, iri, origin) if inherited else [],
         "measures": [m.ref() for m in measures],
+        "handling": [h.to_dict() for h in effective.handling] if effective else [],
         "reasons": reasons,
+        "elements_considered": [g.ref() for g in grading_elements(onto, props.get(str(MG.elementConsidered), []))],
+        "last_reviewed": review["last_reviewed"],
+        "review": review,
     }
+
+
+def grading_elements(onto: Ontology, iris: Iterable[str]) -> list[Term]:
+    """The grading elements ``iris`` name (others are left out), in the ontology's order
+    (``mg:order``: GB/T 43697-2024 §6.3 as shipped)."""
+    wanted = {str(i) for i in iris}
+    return [t for t in onto.grading_elements if t.iri in wanted]
 
 
 def set_by(
@@ -359,12 +394,14 @@ def asset_list(
     category: str | None = None,
     equipment: str | None = None,
     q: str | None = None,
+    reviewed_before: dt.date | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> dict[str, Any]:
     """Assets filtered and paged: ``min_rank`` on the effective level (else the assessed one),
     ``category`` by any name, with its narrower categories; ``equipment`` a device id or an
-    equipment type by any name; ``q`` text in the id or the name. Sorted by id."""
+    equipment type by any name; ``q`` text in the id or the name; ``reviewed_before`` a
+    last-reviewed date before this day (R15's cutoff: the overdue assets). Sorted by id."""
     if not 1 <= limit <= 1000 or offset < 0:
         raise InputError("limit must be 1–1000 and offset ≥ 0", "limit 须在 1–1000 之间，offset ≥ 0")
     filters = []
@@ -391,6 +428,12 @@ def asset_list(
         filters.append(
             f'FILTER(CONTAINS(LCASE(STR(?a)), {needle}) || CONTAINS(LCASE(STR(COALESCE(?name, ""))), {needle}))'
         )
+    if reviewed_before is not None:
+        date = sparql_term(XSD.date)
+        filters.append(
+            f"?a mg:lastReviewed ?fr . FILTER(datatype(?fr) = {date} && "
+            f"?fr < {sparql_term(Literal(reviewed_before.isoformat(), datatype=XSD.date))})"
+        )
     where = f"""GRAPH {INV} {{ ?a a mg:DataAsset OPTIONAL {{ ?a rdfs:label ?name }} OPTIONAL {{ ?a mg:assessedLevel ?assessed }} }}
         OPTIONAL {{ GRAPH {INF} {{ ?a mg:effectiveLevel ?inferred }} }}
         BIND(COALESCE(?inferred, ?assessed) AS ?eff)
@@ -399,8 +442,9 @@ def asset_list(
     rows = store.rows(
         _P
         + f"""SELECT ?a (SAMPLE(?name) AS ?n) (SAMPLE(?assessed) AS ?as) (SAMPLE(?eff) AS ?ef)
-        (SAMPLE(?cat) AS ?c) (SAMPLE(?dev) AS ?d) WHERE {{ {where}
+        (SAMPLE(?cat) AS ?c) (SAMPLE(?dev) AS ?d) (MAX(STR(?rev)) AS ?r) WHERE {{ {where}
         OPTIONAL {{ GRAPH {INV} {{ ?a mg:hasCategory ?cat }} }} OPTIONAL {{ GRAPH {INV} {{ ?a mg:producedBy ?dev }} }}
+        OPTIONAL {{ GRAPH {INV} {{ ?a mg:lastReviewed ?rev }} }}
         }} GROUP BY ?a ORDER BY ?a LIMIT {limit} OFFSET {offset}"""
     )
     items = [
@@ -412,8 +456,9 @@ def asset_list(
             "assessed": _level_of(onto, assessed),
             "effective": _level_of(onto, eff),
             "equipment": dev,
+            "last_reviewed": reviewed or None,
         }
-        for a, name, assessed, eff, cat, dev in rows
+        for a, name, assessed, eff, cat, dev, reviewed in rows
         if a
     ]
     return {"total": int(total[0][0] or 0) if total else 0, "limit": limit, "offset": offset, "items": items}

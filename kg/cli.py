@@ -45,6 +45,7 @@ class Section(StrEnum):
     templates = "templates"
     check = "check"
     sources = "sources"
+    method = "method"
 
 
 def _version(value: bool) -> None:
@@ -407,6 +408,14 @@ def level_command(
         console.print(escape(line), highlight=False)
     if answer["measures"]:
         console.print("  防护措施 / measures: " + "；".join(m["label_zh"] for m in answer["measures"]), highlight=False)
+    if answer.get("elements_considered"):
+        names = "；".join(f"{g['label_zh']} ({g['label_en']})" for g in answer["elements_considered"])
+        console.print(escape(f"  所考虑的定级要素 / grading elements considered: {names}"), highlight=False)
+    review = answer["review"]
+    if review["last_reviewed"]:
+        due = f"；应于 {review['due']} 前复核 / next review due {review['due']}"
+        late = "（已逾期，R15 / overdue, R15）" if review["overdue"] else ""
+        console.print(f"  上次复核 / last reviewed: {review['last_reviewed']}{due}{late}", highlight=False)
     for reason in answer["reasons"]:
         console.print(f"  · {escape(reason)}", highlight=False)
 
@@ -469,9 +478,12 @@ class ReportFormat(StrEnum):
 def validate_command(
     ctx: typer.Context,
     fmt: Annotated[ReportFormat, typer.Option("--format", "-f", help="报告格式 / report format")] = ReportFormat.text,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
 ) -> None:
     """按 SHACL 规则校验（符合时退出码 0，不符合时 1）/ validate with the SHACL rules (exit 0 conforms, 1 not)."""
+    day = _as_of(as_of)
     svc = service_for(ctx)
+    svc.as_of = day
     try:
         with _progress("校验 / validating") as bar:
             bar.add_task("validate", total=None)
@@ -486,6 +498,69 @@ def validate_command(
     else:
         _print_report(report, labels)
     raise typer.Exit(0 if report.conforms else 1)
+
+
+AS_OF_HELP = "按此日期判断复核是否到期（YYYY-MM-DD，默认 MEDGRADE_TODAY 或北京时间今天）/ judge reviews as of this date (default MEDGRADE_TODAY, else today in Asia/Shanghai)"
+
+
+def _as_of(text: str | None) -> Any:
+    from kg.clock import parse_day
+
+    return parse_day(text, "--as-of") if text is not None else None
+
+
+@app.command("review")
+def review_command(
+    ctx: typer.Context,
+    assets: Annotated[
+        list[str] | None, typer.Argument(help="要复核的资产标识或 IRI / assets reviewed (id or IRI)")
+    ] = None,
+    justification: Annotated[
+        str | None,
+        typer.Option("--justification", "-j", help="复核说明（必填）/ why: what the review found (required)"),
+    ] = None,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="列出复核已到期的资产（R15）/ list the assets due for review (R15)")
+    ] = False,
+    as_of: Annotated[str | None, typer.Option("--as-of", help=AS_OF_HELP)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+) -> None:
+    """定期复核（R15，默认每年）：记录对资产的复核，或用 --overdue 列出到期未复核的资产 / the periodic (by default yearly) review, R15: record reviews of assets, or list those due with --overdue."""
+    day = _as_of(as_of)
+    if overdue == bool(assets):
+        raise InputError(
+            "name the assets reviewed, or give --overdue to list those due (not both)",
+            "请指定已复核的资产，或用 --overdue 列出到期资产（二者择一）",
+        )
+    svc = service_for(ctx)
+    svc.as_of = day
+    try:
+        if overdue:
+            answer = svc.overdue()
+        else:
+            answer = svc.review(assets or [], actor=svc.settings.user, justification=justification or "")
+    finally:
+        svc.close()
+    if as_json:
+        emit_json(answer)
+        return
+    if overdue:
+        console.print(
+            f"复核周期 / review interval: {answer['interval_months']} 个月 months；"
+            f"截至 / as of {answer['as_of']}，上次复核早于 / last reviewed before {answer['cutoff']} 即到期 / is due",
+            highlight=False,
+        )
+        table = Table("资产 / asset", "名称 / name", "上次复核 / last reviewed", "应复核 / due")
+        for item in answer["items"]:
+            table.add_row(item["id"], escape(item["name"] or ""), item["last_reviewed"], item["due"])
+        console.print(table)
+        console.print(
+            f"到期 / due: {answer['total']}；从未复核（不判断）/ never reviewed (not judged): {answer['never_reviewed']}",
+            highlight=False,
+        )
+        return
+    ids = ", ".join(r["id"] for r in answer["reviewed"])
+    console.print(f"已记录复核 / review recorded ({answer['reviewed_on']}): {ids}", highlight=False)
 
 
 def _asset_labels(svc: Service, focus: set[str]) -> dict[str, str]:

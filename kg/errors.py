@@ -93,6 +93,30 @@ class QueryError(InputError):
     title_zh = "查询有误"
 
 
+class LimitExceeded(QueryError):
+    """A query ran past the time limit or returned more than the result-size limit."""
+
+    status = 503
+    title_en = "Query stopped"
+    title_zh = "查询已终止"
+
+
+class NotAcceptable(InputError):
+    """No format the client accepts can carry the answer (HTTP content negotiation)."""
+
+    status = 406
+    title_en = "Not acceptable"
+    title_zh = "无可接受的格式"
+
+
+class UnsupportedMediaType(InputError):
+    """A request body is of a media type the route does not take."""
+
+    status = 415
+    title_en = "Unsupported media type"
+    title_zh = "不支持的媒体类型"
+
+
 class AuthenticationError(MedgradeError):
     """No valid API key was presented where one is needed."""
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from rdflib import Graph, Literal
 
+from kg.answers import grading_elements
 from kg.errors import InputError
 from kg.ids import Ids
 from kg.importers.template import ASSETS, DESTINATIONS, DEVICES, SHEETS, SheetSpec
@@ -127,6 +128,10 @@ class Inventory:
         personal = _multi(
             _q(self.store, "SELECT ?a ?pi WHERE { GRAPH $INV { ?a mg:hasPersonalInformation ?pi } }"), "a", "pi"
         )
+        considered = _multi(
+            _q(self.store, "SELECT ?a ?g WHERE { GRAPH $INV { ?a mg:elementConsidered ?g } }"), "a", "g"
+        )
+        reviewed = _multi(_q(self.store, "SELECT ?a ?d WHERE { GRAPH $INV { ?a mg:lastReviewed ?d } }"), "a", "d")
         general_pi = o.personal_information_root().iri
         status: str | None = None  # the ontology's label for "no category" (待分类), read when needed
         rows = []
@@ -162,6 +167,8 @@ class Inventory:
                     "approval_note": str(r.get("why", "")),
                     "impacts": ";".join(sorted(impact_text.get(a, []))),
                     "transfer_to": ";".join(transfers.get(a, [])),
+                    "grading_elements": ";".join(g.label_zh for g in grading_elements(o, considered.get(a, []))),
+                    "last_reviewed": max(reviewed[a])[:10] if a in reviewed else "",  # the latest (R15)
                     "category_path": " / ".join(c.label_zh for c in o.category_path(cat)) if cat else "",
                     "category_code": cat.notation or "" if cat else "",
                     "effective_level": effective.label_zh if effective else "",
@@ -279,6 +286,10 @@ def _instructions(ws: Any, onto: Ontology | None) -> None:
     ws.append(["加工方式 / transformations", "降级 / reducing"])
     for t in sorted(onto.transformations, key=lambda t: t.notation or ""):
         ws.append([t.label_zh, "是" if t.level_reducing else "否"])
+    ws.append([])
+    ws.append(["定级要素 / grading elements (GB/T 43697-2024 §6.3)", "name"])
+    for g in grading_elements(onto, [g.iri for g in onto.grading_elements]):
+        ws.append([g.label_zh, g.label_en])
 
 
 def write_csv(path: Path, sheets: dict[str, list[dict[str, Any]]]) -> list[Path]:

@@ -17,24 +17,31 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import RDF, RDFS, SKOS
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 from rdflib.term import Node
 
 from kg import MG as MG_IRI
 from kg.errors import OntologyError, Problem, UnknownTermError
 from kg.ontology_files import OntologyFiles, load_files
+from kg.ontology_sources import STATUSES
 from kg.vocabulary import (
     Category,
     Concept,
     DataTemplate,
     EquipmentGroup,
     EquipmentType,
+    GradingElement,
     GradingPolicy,
+    Handling,
     ImpactCell,
     ImpactDegree,
     Level,
     Measure,
+    Method,
+    MethodStep,
     PersonalInfoCategory,
+    Principle,
+    Sourced,
     TemplateItem,
     Term,
     TransformationType,
@@ -134,7 +141,11 @@ class Ontology:
     equipment_types: TermIndex[EquipmentType]
     templates: TermIndex[DataTemplate]
     policy: GradingPolicy
-    grading_elements: TermIndex[Term] = field(default_factory=lambda: TermIndex("grading element", "定级要素", []))
+    grading_elements: TermIndex[GradingElement] = field(
+        default_factory=lambda: TermIndex("grading element", "定级要素", [])
+    )
+    principles: TermIndex[Principle] = field(default_factory=lambda: TermIndex("principle", "原则", []))
+    methods: tuple[Method, ...] = ()  # the classification and level-determination methods, steps in order
     schemes: dict[str, Term] = field(default_factory=dict)
     # level names the ontology marks mg:ambiguousName, by _norm key: (question zh, question en)
     ambiguous_level_names: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -224,6 +235,14 @@ class Ontology:
             group = self.equipment_groups.by_iri[g]
             out.setdefault(group.scheme, group)
         return out
+
+
+S = TypeVar("S", bound=Sourced)
+
+
+def in_order(terms: Iterable[S]) -> list[S]:
+    """Terms by ``mg:order`` (those without one last), then by notation and IRI."""
+    return sorted(terms, key=lambda t: (t.order is None, t.order or 0, t.notation or "", t.iri))
 
 
 def load_ontology(directory: Path | str | None = None) -> Ontology:
@@ -356,8 +375,16 @@ class _Builder:
             equipment_types=TermIndex("equipment type", "装备类型", self.build_equipment_types(groups)),
             templates=TermIndex("data template", "数据模板", self.build_templates()),
             grading_elements=TermIndex(
-                "grading element", "定级要素", [Term(**self.term_fields(s)) for s in self.instances(MG.GradingElement)]
+                "grading element",
+                "定级要素",
+                in_order(GradingElement(**self.sourced_fields(s)) for s in self.instances(MG.GradingElement)),
             ),
+            principles=TermIndex(
+                "principle",
+                "原则",
+                in_order(Principle(**self.sourced_fields(s)) for s in self.instances(MG.GradingPrinciple)),
+            ),
+            methods=self.build_methods(),
             policy=policy,  # type: ignore[arg-type]  # None only with problems, raised below
             schemes=schemes,
             ambiguous_level_names=self.build_ambiguous_level_names(),
@@ -371,6 +398,7 @@ class _Builder:
         return ontology
 
     def build_levels(self) -> list[Level]:
+        aspects = self.handling_aspects()
         levels: list[Level] = []
         seen: dict[int, str] = {}
         for s in self.instances(MG.SecurityLevel):
@@ -394,6 +422,7 @@ class _Builder:
                     rank=r,
                     may_leave_institution=bool(may_leave.toPython()) if isinstance(may_leave, Literal) else True,
                     measures=self.iris(s, MG.requiresMeasure),
+                    handling=self.build_handling(s, aspects),
                 )
             )
         if not levels:
@@ -401,6 +430,87 @@ class _Builder:
                 Problem("defines no mg:SecurityLevel", "未定义任何数据安全级别", where=str(self.files.directory))
             )
         return sorted(levels, key=lambda lv: lv.rank)
+
+    def handling_aspects(self) -> list[tuple[URIRef, dict[str, Any]]]:
+        """The sub-properties of ``mg:handling`` (sharing, opening, ...) in their ``mg:order``."""
+        found = {p for p in self.g.transitive_subjects(RDFS.subPropertyOf, MG.handling) if isinstance(p, URIRef)} - {
+            MG.handling
+        }
+        aspects = [(p, self.sourced_fields(p)) for p in found]
+        return sorted(aspects, key=lambda a: (a[1]["order"] is None, a[1]["order"] or 0, str(a[0])))
+
+    def build_handling(self, level: URIRef, aspects: list[tuple[URIRef, dict[str, Any]]]) -> tuple[Handling, ...]:
+        """How data of ``level`` is handled, aspect by aspect; each aspect stated in zh and en."""
+        out = []
+        for prop, f in aspects:
+            zh, en = self.text(level, prop, "zh"), self.text(level, prop, "en")
+            if not (zh or en):
+                continue
+            name = self.g.namespace_manager.normalizeUri(prop)
+            if not (zh and en):
+                self.problem(level, f"states {name} in only one of zh and en", f"{name}（处理原则）须有中英文各一条")
+            out.append(
+                Handling(
+                    key=f["notation"] or prop.rsplit("#", 1)[-1],
+                    aspect_iri=str(prop),
+                    label_zh=f["label_zh"],
+                    label_en=f["label_en"],
+                    text_zh=zh or en,
+                    text_en=en or zh,
+                )
+            )
+        return tuple(out)
+
+    def sourced_fields(self, s: URIRef, need_order: bool = False) -> dict[str, Any]:
+        """:meth:`term_fields` with ``mg:order``, the source status, sources and editorial note."""
+        order = self.one(s, MG.order)
+        value = order.toPython() if isinstance(order, Literal) else None
+        if order is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            self.problem(s, f"mg:order {order} is not a positive whole number", f"mg:order（顺序）{order} 不是正整数")
+            value = None
+        elif order is None and need_order:
+            self.problem(s, "has no mg:order (its position in its method)", "缺少 mg:order（在所属方法中的顺序）")
+        status = [STATUSES.get(o) for o in self.g.objects(s, MG.sourceStatus) if isinstance(o, URIRef)]
+        return {
+            **self.term_fields(s),
+            "order": value,
+            "status": status[0] if len(status) == 1 else None,
+            "sources": self.texts(s, DCTERMS.source),
+            "note_zh": self.text(s, SKOS.editorialNote, "zh"),
+            "note_en": self.text(s, SKOS.editorialNote, "en"),
+        }
+
+    def build_methods(self) -> tuple[Method, ...]:
+        """The methods with their steps, each step in its ``mg:order``; a step with no method, no
+        order or the order of another step of its method is a problem."""
+        methods = {str(m): m for m in self.instances(MG.GradingMethod)}
+        steps: dict[str, list[MethodStep]] = defaultdict(list)
+        for s in self.instances(MG.MethodStep):
+            fields = self.sourced_fields(s, need_order=True)
+            method = self.one(s, MG.stepOf)
+            if method is None or str(method) not in methods:
+                self.problem(
+                    s,
+                    f"mg:stepOf <{method}> is not a mg:GradingMethod" if method else "has no mg:stepOf (its method)",
+                    f"mg:stepOf 的值 <{method}> 不是分类分级方法" if method else "缺少 mg:stepOf（所属方法）",
+                )
+                continue
+            if fields["order"] is None:
+                continue
+            step = MethodStep(**fields, method=str(method))
+            for other in steps[str(method)]:
+                if other.order == step.order:
+                    self.problem(
+                        s,
+                        f"has mg:order {step.order}, like <{other.iri}>; steps of a method must differ",
+                        f"mg:order {step.order} 与 <{other.iri}> 相同，同一方法的步骤顺序不得重复",
+                    )
+            steps[str(method)].append(step)
+        out = [
+            Method(**self.sourced_fields(m), steps=tuple(sorted(steps[iri], key=lambda st: st.order or 0)))
+            for iri, m in methods.items()
+        ]
+        return tuple(in_order(out))
 
     def build_ambiguous_level_names(self) -> dict[str, tuple[str, str]]:
         """Spellings of levels that may mean a level of another scheme, with the question to ask."""

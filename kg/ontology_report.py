@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from rdflib import URIRef
+from rdflib.namespace import SKOS
 from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
 from kg.ontology import Ontology
 from kg.ontology_sources import KIND_LABELS, STATUS_LABELS, SourceEntry, counts, source_entries
-from kg.vocabulary import Concept, Level
+from kg.vocabulary import Concept, Level, Sourced
 
 DataFn = Callable[[Ontology], Any]
 RenderFn = Callable[[Ontology, Console], None]
@@ -280,6 +282,104 @@ def sources_render(o: Ontology, console: Console) -> None:
     console.print(terms)
 
 
+# --- method: principles, grading elements, methods and steps, handling by level ---------------
+def _status(t: Sourced) -> dict[str, Any]:
+    zh, en = STATUS_LABELS[t.status or "missing"]
+    return {"status": t.status, "status_zh": zh, "status_en": en}
+
+
+def method_data(o: Ontology) -> dict[str, Any]:
+    def sourced(t: Sourced) -> dict[str, Any]:
+        return {**t.to_dict(), **_status(t)}
+
+    return {
+        "principles": [sourced(p) for p in o.principles],
+        "grading_elements": [sourced(e) for e in o.grading_elements],
+        "methods": [{**sourced(m), "steps": [sourced(st) for st in m.steps]} for m in o.methods],
+        "handling": [
+            {"level": lv.ref(), "handling": [h.to_dict() for h in lv.handling]} for lv in reversed(o.ordered_levels())
+        ],
+        "handling_status": _handling_status(o),
+    }
+
+
+def _handling_status(o: Ontology) -> dict[str, Any]:
+    """The status of the handling text: one for all of it, on ``mg:handling`` (an annotation
+    value cannot carry its own)."""
+    from kg.ontology_sources import MG, STATUSES
+
+    g = o.graph
+    status = next(
+        (STATUSES[x] for x in g.objects(MG.handling, MG.sourceStatus) if isinstance(x, URIRef) and x in STATUSES), None
+    )
+    zh, en = STATUS_LABELS[status or "missing"]
+
+    def note(lang: str) -> str:
+        return next(
+            (str(n) for n in g.objects(MG.handling, SKOS.editorialNote) if getattr(n, "language", None) == lang), ""
+        )
+
+    return {"status": status, "status_zh": zh, "status_en": en, "note_zh": note("zh"), "note_en": note("en")}
+
+
+def _where(t: Sourced) -> str:
+    """The source (cited) or the note saying what would confirm it, in both languages."""
+    zh, en = STATUS_LABELS[t.status or "missing"]
+    parts = [f"{zh} / {en}"]
+    if t.sources:
+        parts.append("；".join(t.sources))
+    if t.status != "cited" and (t.note_zh or t.note_en):
+        parts.append(f"{t.note_zh} / {t.note_en}")
+    return "\n".join(parts)
+
+
+def _folded(title: str, *columns: str) -> Table:
+    """A table whose long (Chinese) texts wrap instead of being cut off."""
+    table = Table(title=title, title_justify="left", show_lines=True)
+    for c in columns:
+        table.add_column(c, overflow="fold")
+    return table
+
+
+def method_render(o: Ontology, console: Console) -> None:
+    table = _folded("分类分级原则 / principles", "#", "原则", "principle", "释义 / definition", "来源 / source")
+    for p in o.principles:
+        table.add_row(str(p.order or ""), p.label_zh, p.label_en, f"{p.definition_zh}\n{p.definition_en}", _where(p))
+    console.print(table)
+    table = _folded("定级要素 / grading elements", "#", "要素", "element", "释义 / definition", "来源 / source")
+    for e in o.grading_elements:
+        table.add_row(str(e.order or ""), e.label_zh, e.label_en, f"{e.definition_zh}\n{e.definition_en}", _where(e))
+    console.print(table)
+    for m in o.methods:
+        console.print(f"[bold]{m.label_zh} / {m.label_en}[/bold]  {_where(m)}")
+        console.print(f"{m.definition_zh}\n{m.definition_en}")
+        table = _folded(f"{m.label_zh}的步骤 / steps of the {m.label_en}", "#", "步骤", "step", "做法 / what is done")
+        for st in m.steps:
+            table.add_row(str(st.order), st.label_zh, st.label_en, f"{st.definition_zh}\n{st.definition_en}")
+        console.print(table)
+        if m.steps:
+            console.print(f"步骤来源 / source of the steps: {_where(m.steps[0])}")
+    hs = _handling_status(o)
+    levels = list(reversed(o.ordered_levels()))
+    aspects: dict[str, tuple[str, str]] = {}
+    for lv in levels:
+        for h in lv.handling:
+            aspects.setdefault(h.key, (h.label_zh, h.label_en))
+    table = _folded(
+        "各级别处理原则 / handling by level", "级别 / level", *(f"{zh} / {en}" for zh, en in aspects.values())
+    )
+    for lv in levels:
+        by_key = {h.key: h for h in lv.handling}
+        table.add_row(
+            _level_cell(lv),
+            *(f"{by_key[k].text_zh}\n{by_key[k].text_en}" if k in by_key else "—" for k in aspects),
+        )
+    console.print(table)
+    console.print(
+        f"处理原则来源 / source of the handling: {hs['status_zh']} / {hs['status_en']}  {hs['note_zh']} / {hs['note_en']}"
+    )
+
+
 # --- equipment -------------------------------------------------------------------------------
 def equipment_data(o: Ontology) -> dict[str, Any]:
     return {
@@ -336,4 +436,5 @@ SECTIONS: dict[str, tuple[DataFn, RenderFn]] = {
     "equipment": (equipment_data, equipment_render),
     "templates": (templates_data, templates_render),
     "sources": (sources_data, sources_render),
+    "method": (method_data, method_render),
 }

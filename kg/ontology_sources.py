@@ -56,6 +56,10 @@ KINDS: tuple[tuple[str, URIRef, str, str], ...] = (
     ("processing_degree", MG.ProcessingDegree, "加工程度", "processing degree"),
     ("classification_status", MG.ClassificationStatus, "分类状态", "classification status"),
     ("grading_policy", MG.GradingPolicy, "定级策略", "grading policy"),
+    ("principle", MG.GradingPrinciple, "分类分级原则", "principle"),
+    ("grading_element", MG.GradingElement, "定级要素", "grading element"),
+    ("method", MG.GradingMethod, "分类分级方法", "method"),
+    ("method_step", MG.MethodStep, "方法步骤", "method step"),
 )
 # properties whose values are rule parameters across the ontology: the status covers them all
 PARAMETERS = (MG.floorLevel, MG.capLevel, MG.requiresMeasure, MG.mayLeaveInstitution)

@@ -23,9 +23,9 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
-from kg.errors import MedgradeError, QueryError
+from kg.errors import LimitExceeded, MedgradeError, QueryError
 from kg.sparql_endpoint import Dataset, Limits, execute
-from kg.sparql_results import LimitExceeded, time_limit
+from kg.sparql_results import time_limit
 from kg.store import Store
 
 GRACE = 2.0  # seconds past the limit before the worker is killed (it stops itself between solutions)

@@ -137,6 +137,7 @@ class Service:
         self._classifier: Classifier | None = None
         self._pending = False  # this process set the pending-levels marker
         self._version: str | None = None  # the inventory version the kept lineage was read at
+        self.as_of: dt.date | None = None  # the clock's "today" (--as-of); else MEDGRADE_TODAY, else today
 
     @property
     def ontology(self) -> Ontology:
@@ -251,9 +252,17 @@ class Service:
         """Import the demo hospital shipped with medgrade, if the inventory is empty."""
         if self.store.count(Graphs.INVENTORY):
             return None
+        from kg.demo.generate import DEMO_TODAY
+
         demo = Path(__file__).resolve().parent / "demo"
         files = [demo / "devices.csv", demo / "destinations.csv", demo / "assets.csv"]
-        return self.import_files(files, progress=progress, why="示范医院 / demo hospital")
+        previous, demo_day = self.as_of, dt.date.fromisoformat(DEMO_TODAY)
+        if self.today() < demo_day:  # its last-reviewed dates are not "in the future" on a machine set earlier
+            self.as_of = demo_day
+        try:
+            return self.import_files(files, progress=progress, why="示范医院 / demo hospital")
+        finally:
+            self.as_of = previous
 
     # --- import --------------------------------------------------------------------------------
     def plan(self, paths: Sequence[Path], progress: Progress | None = None) -> ImportPlan:
@@ -290,7 +299,7 @@ class Service:
                     )
                 )
         if sheets:
-            plan.merge(plan_sheets(sheets, self.ontology, self.ids, self._known, progress))
+            plan.merge(plan_sheets(sheets, self.ontology, self.ids, self._known, progress, self.today()))
         plan.warnings += self._unresolved_names(plan)
         return plan
 
@@ -772,7 +781,10 @@ class Service:
         return report
 
     def assets(self, **filters: Any) -> dict[str, Any]:
-        """Assets filtered and paged (see :func:`kg.answers.asset_list`)."""
+        """Assets filtered and paged (see :func:`kg.answers.asset_list`); ``overdue=True``: only
+        those whose last review is older than the review interval by the clock (R15)."""
+        if filters.pop("overdue", False):
+            filters["reviewed_before"] = self.review_clock()[1]
         return asset_list(self.store, self.ontology, self.ids, **filters)
 
     def classification_queue(self, limit: int = 50, offset: int = 0) -> Queue:
@@ -780,12 +792,18 @@ class Service:
         return classification_queue(self, limit=limit, offset=offset)
 
     def asset(self, ref: str) -> dict[str, Any]:
-        """One asset with category, levels, equipment and elements."""
-        return asset_detail(self.store, self.ontology, self.ids, ref)
+        """One asset with category, levels, equipment and elements, and its review (R15) by the clock."""
+        from kg.answers import review_status
+
+        answer = asset_detail(self.store, self.ontology, self.ids, ref)
+        about = self.store.about(answer["asset"], Graphs.INVENTORY)
+        last = max((o for p, o in about if p == str(MG.lastReviewed)), default=None)
+        answer["review"] = review_status(self.ontology, last, self.today())
+        return answer
 
     def level(self, ref: str) -> dict[str, Any]:
         """The level answer for an asset (id or IRI)."""
-        return level_answer(self.store, self.ontology, self.ids, ref)
+        return level_answer(self.store, self.ontology, self.ids, ref, as_of=self.today())
 
     def lineage(
         self, ref: str, direction: str = "both", depth: int = 5, max_nodes: int | None = None
@@ -826,12 +844,68 @@ class Service:
             for c in preview(self.store, onto, levels, derivations, removals)
         ]
 
+    # --- the annual review (R15) ------------------------------------------------------------------
+    def today(self) -> dt.date:
+        """The clock's today: :attr:`as_of` (``--as-of``), else MEDGRADE_TODAY, else today in Asia/Shanghai."""
+        from kg import clock
+
+        fixed = self.as_of or self.settings.today
+        return fixed if fixed is not None else dt.datetime.now(clock.ZONE).date()  # no Settings() per call
+
+    def review_clock(self) -> tuple[dt.date, dt.date]:
+        """(today, cutoff): an asset last reviewed before the cutoff is overdue (R15); the
+        interval is the grading policy's ``mg:reviewIntervalMonths`` (ontology data)."""
+        from kg import clock
+
+        day = self.today()
+        return day, clock.review_cutoff(day, self.ontology.policy.review_interval_months)
+
+    def overdue(self, limit: int = 1000, offset: int = 0) -> dict[str, Any]:
+        """The assets due for their periodic review by the clock, computed now from their
+        last-reviewed dates (not from the stored validation report). Assets with no
+        last-reviewed date are not judged; ``never_reviewed`` counts them."""
+        from kg import clock
+
+        day, cutoff = self.review_clock()
+        months = self.ontology.policy.review_interval_months
+        listed = asset_list(self.store, self.ontology, self.ids, reviewed_before=cutoff, limit=limit, offset=offset)
+        items = [
+            {
+                "id": a["id"],
+                "asset": a["asset"],
+                "name": a["name"],
+                "effective": a["effective"],
+                "last_reviewed": a["last_reviewed"],
+                "due": clock.months_before(dt.date.fromisoformat(a["last_reviewed"]), -months).isoformat(),
+            }
+            for a in listed["items"]
+        ]
+        never = self.store.rows(
+            f"SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE {{ GRAPH {sparql_term(Graphs.INVENTORY)} {{ "
+            f"?a a {sparql_term(MG.DataAsset)} FILTER NOT EXISTS {{ ?a {sparql_term(MG.lastReviewed)} ?d }} }} }}"
+        )
+        return {
+            "as_of": day.isoformat(),
+            "interval_months": months,
+            "cutoff": cutoff.isoformat(),
+            "total": listed["total"],
+            "items": items,
+            "never_reviewed": int(never[0][0] or 0) if never else 0,
+        }
+
+    def review(self, refs: Sequence[str], **kwargs: Any) -> dict[str, Any]:
+        """Record the periodic review (R15) of assets, all or nothing (see :func:`kg.stewardship.review`)."""
+        from kg.stewardship import review
+
+        return review(self, refs, **kwargs)
+
     # --- validation ----------------------------------------------------------------------------
     def validator(self) -> Validator:
         """The validator over this store (shapes read once; :meth:`initialize` resets it)."""
         if self._validator is None:
             self.ensure_initialized()
             self._validator = Validator(self.store, load_shapes(self.store), self.ids)
+            self._validator.clock = self.review_clock
         return self._validator
 
     def validate(self, changed: Iterable[URIRef] | None = None) -> Report:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from kg.errors import InputError, QueryError, StoreError
+from kg.errors import NotAcceptable, QueryError, StoreError
 from kg.sparql_guard import TOKEN, check, check_dataset, dataset_iris, keywords
 from kg.sparql_results import SELECT_TYPES, guarded, time_limit, write_boolean, write_select
 from kg.store import Store
@@ -39,12 +39,6 @@ GRAPH_TYPES = {
     "text/plain": ox.RdfFormat.N_TRIPLES,
 }
 BYTES_PER_RESULT = 1024  # the byte cap of a relayed answer, per allowed result
-
-
-class NotAcceptable(InputError):
-    status = 406
-    title_en = "Not acceptable"
-    title_zh = "无可接受的格式"
 
 
 @dataclass(frozen=True)

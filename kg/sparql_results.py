@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
-from kg.errors import QueryError
+from kg.errors import LimitExceeded
 
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
@@ -29,14 +29,6 @@ SELECT_TYPES = {
     "application/json": "json",
     "application/xml": "xml",
 }
-
-
-class LimitExceeded(QueryError):
-    """A query ran past the time limit or returned more than the result-size limit."""
-
-    status = 503
-    title_en = "Query stopped"
-    title_zh = "查询已终止"
 
 
 def guarded(items: Iterable[Any], deadline: float, max_results: int) -> Iterator[Any]:

@@ -5,7 +5,7 @@ incrementally and propagated incrementally. Bulk changes go through imports inst
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rdflib import Literal, URIRef
@@ -82,10 +82,14 @@ def assess(
     level: str | None = None,
     impacts: Mapping[str, str] | None = None,
     suggestion: str | None = None,
+    elements_considered: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """Set an asset's category, assessed level and/or impacts, with an assessment record. A
-    level below the rules' minimum is stored and reported by validation (the steward's record is
-    evidence), but never lowers the effective level, which takes the rules' minimum (R7, R11).
+    """Set an asset's category, assessed level, impacts and/or the grading elements considered
+    (GB/T 43697 §6.3; when given they replace the asset's), with an assessment record that
+    carries the same. A level below the rules' minimum is stored and reported by validation (the
+    steward's record is evidence), but never lowers the effective level, which takes the rules'
+    minimum (R7, R11). An assessment is a review of its asset: it sets the last-reviewed date
+    to today (R15).
 
     ``suggestion``: accept the classification assistant's suggestion for this element (a name,
     tag, field or path): its category and minimum level fill what is not given, and the record
@@ -109,8 +113,16 @@ def assess(
     cat = onto.categories.find(category) if category else None
     lv = onto.level(level) if level else None
     pairs = [(onto.impact_objects.find(o), onto.impact_degrees.find(d)) for o, d in (impacts or {}).items()]
-    if cat is None and lv is None and impacts is None:
-        raise InputError("give a category, a level or impacts to assess", "请至少给出分类、级别或影响评估之一")
+    considered = (
+        list({g.iri: g for g in (onto.grading_elements.find(x) for x in elements_considered)}.values())
+        if elements_considered is not None
+        else None
+    )
+    if cat is None and lv is None and impacts is None and considered is None:
+        raise InputError(
+            "give a category, a level, impacts or the grading elements considered to assess",
+            "请至少给出分类、级别、影响评估或所考虑的定级要素之一",
+        )
     svc.lineage_state()  # as before the change
     removals: list[Triple] = []
     triples: list[Triple] = []
@@ -123,6 +135,13 @@ def assess(
         removals += _existing(svc, a, MG.assessedLevel)
         triples.append((a, MG.assessedLevel, URIRef(lv.iri)))
         quads.append((rec, MG.assignedLevel, URIRef(lv.iri), Graphs.AUDIT))
+    if considered is not None:
+        removals += _existing(svc, a, MG.elementConsidered)
+        triples += [(a, MG.elementConsidered, URIRef(g.iri)) for g in considered]
+        quads += [(rec, MG.elementConsidered, URIRef(g.iri), Graphs.AUDIT) for g in considered]
+    stale, stamp = reviewed_on(svc, a, svc.today())  # an assessment is a review of its asset
+    removals += stale
+    triples += stamp
     if impacts is not None:
         for _, _, node in _existing(svc, a, MG.hasImpact):
             removals.append((a, MG.hasImpact, node))
@@ -234,3 +253,42 @@ def add_derivation(
 
     report = svc.change(Changeset(Graphs.INVENTORY, triples=triples, extra=quads), {s, t}, True, levels)
     return {"record": str(rec), "level": svc.level(str(t)), "validation": report.to_dict()}
+
+
+def review(
+    svc: Service, refs: Sequence[str], *, actor: str, justification: str, day: dt.date | None = None
+) -> dict[str, Any]:
+    """Record the periodic review (R15) of the assets ``refs``: for each, a review record (who,
+    when, why, which asset) and its last-reviewed date set to ``day`` (default: today by the
+    clock), all in one transaction; an unknown asset refuses the whole request. A review changes
+    no level; the assets are re-validated incrementally, so their R15 results go."""
+    why = _why(justification)
+    if not refs:
+        raise InputError("name at least one asset to review", "请至少指定一项要复核的资产")
+    assets = list(dict.fromkeys(resolve(svc.store, svc.ids, r) for r in refs))
+    today = svc.today()
+    when = day or today
+    if when > today:
+        raise InputError(
+            f"a review cannot be dated after today ({today.isoformat()})",
+            f"复核日期不能晚于今天（{today.isoformat()}）",
+        )
+    removals: list[Triple] = []
+    triples: list[Triple] = []
+    quads: list[Quad] = []
+    records = []
+    for a in assets:
+        rec, q = governance_record(svc, MG.PeriodicReview, actor, why, a)
+        gone, added = reviewed_on(svc, a, when)
+        removals += gone
+        triples += added
+        quads += q
+        records.append({"id": svc.ids.local_id(str(a)) or str(a), "asset": str(a), "record": str(rec)})
+    svc.lineage_state()  # as before the change
+    report = svc.change(  # no level changes; the empty propagation clears the pending-levels marker
+        Changeset(Graphs.INVENTORY, triples=triples, removals=removals, extra=quads),
+        set(assets),
+        False,
+        svc.lineage_change,
+    )
+    return {"reviewed_on": when.isoformat(), "reviewed": records, "validation": report.to_dict()}

@@ -14,20 +14,27 @@ nodes pyshacl looks at, by giving it a copy of the shapes whose targets are expl
 
 The report is kept in the store (graph ``…/graph/validation``, SHACL result vocabulary), so an
 incremental run replaces only the results of the nodes it re-checked.
+
+R15 (the annual review) needs "today": before each run the validator writes the review clock
+(``mgsh:ReviewClock mgsh:asOf …; mgsh:reviewCutoff …``, dates in Asia/Shanghai) into the meta
+graph, and the shape compares each asset's ``mg:lastReviewed`` with the cutoff. The stored R15
+results are those of the last run's clock; the overdue lists (``Service.overdue``) are computed
+live from the clock at the time of asking.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, RDF, SH
+from rdflib.namespace import DCTERMS, RDF, SH, XSD
 from rdflib.term import Node
 
 from kg import pyshacl_fixes
@@ -39,6 +46,7 @@ from kg.store.base import parts_pattern
 
 MGSH = Namespace("https://w3id.org/medgrade/shapes#")
 VALIDATION = URIRef("https://w3id.org/medgrade/graph/validation")
+REVIEW_CLOCK = MGSH.ReviewClock  # R15's "today" (mgsh:asOf, mgsh:reviewCutoff), in the meta graph
 SEVERITY = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 _THIS = re.compile(r"\$this\b")
 _WHERE = re.compile(r"\bWHERE\s*\{", re.I)
@@ -170,6 +178,8 @@ class Validator:
         self._label_cache: dict[str, dict[str, str]] = {}
         self.templates = _message_templates(shapes)
         self._running = threading.RLock()
+        # R15's clock: () -> (as-of date, review cutoff), written before each run (see write_clock)
+        self.clock: Callable[[], tuple[dt.date, dt.date]] | None = None
 
     def _iris(self, query: str, var: str) -> set[URIRef]:
         """IRIs bound to ``var`` by a query over the union of every graph of the run's view."""
@@ -410,6 +420,8 @@ class Validator:
         from pyshacl.graph_abstraction import DataGraph
 
         pyshacl_fixes.install()
+        if view is None:
+            self.write_clock()
         self.view = view if view is not None else self.store.oxigraph_view()
         data = DataGraph.from_oxigraph_store(self.view)
         data.default_union = True  # type: ignore[misc]  # pyshacl defines a setter
@@ -427,6 +439,21 @@ class Validator:
             inplace=True,
         )
         return self._parse(results_graph)
+
+    def write_clock(self) -> None:
+        """Make "today" visible to the shapes (SHACL has no parameters): R15 compares each
+        asset's mg:lastReviewed with ``mgsh:reviewCutoff`` of the clock node in the meta graph.
+        Written only when it changed, so a run's results follow the clock of that run."""
+        if self.clock is None:
+            return
+        as_of, cutoff = self.clock()
+        stamps = [
+            (REVIEW_CLOCK, MGSH.asOf, Literal(as_of.isoformat(), datatype=XSD.date), Graphs.META),
+            (REVIEW_CLOCK, MGSH.reviewCutoff, Literal(cutoff.isoformat(), datatype=XSD.date), Graphs.META),
+        ]
+        have = {(p, o) for p, o in self.store.about(str(REVIEW_CLOCK), Graphs.META)}
+        if have != {(str(p), str(o)) for _, p, o, _ in stamps}:
+            self.store.apply(Changeset(Graphs.META, stamps=stamps))  # type: ignore[arg-type]
 
     def _parse(self, g: Graph, label: bool = True) -> list[Result]:
         """Results from a SHACL report graph; ``label``: write the labels of the terms the

@@ -42,12 +42,36 @@ class Term:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Handling:
+    """One aspect of how data of a level is handled (sharing, opening, storage, leaving): the
+    aspect is a sub-property of ``mg:handling``, ``key`` its notation, the text its value."""
+
+    key: str
+    aspect_iri: str
+    label_zh: str
+    label_en: str
+    text_zh: str
+    text_en: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "aspect": self.key,
+            "iri": self.aspect_iri,
+            "label_zh": self.label_zh,
+            "label_en": self.label_en,
+            "text_zh": self.text_zh,
+            "text_en": self.text_en,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Level(Term):
     """A security level; a higher rank is a stricter level."""
 
     rank: int
     may_leave_institution: bool = True
     measures: tuple[str, ...] = ()  # IRIs of the protection measures it requires
+    handling: tuple[Handling, ...] = ()  # in the aspects' mg:order
 
     def ref(self) -> dict[str, Any]:
         """The level object of the interface contract: ``{"iri", "rank", "label_zh", "label_en"}``."""
@@ -59,6 +83,7 @@ class Level(Term):
             "rank": self.rank,
             "may_leave_institution": self.may_leave_institution,
             "measures": list(self.measures),
+            "handling": [h.to_dict() for h in self.handling],
         }
 
 
@@ -269,3 +294,54 @@ class GradingPolicy(Term):
             "important_data_threshold": self.important_data_threshold,
             "important_data_level": self.important_data_level.ref(),
         }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sourced(Term):
+    """A term of the grading guide with its position, source status and sources."""
+
+    order: int | None = None  # mg:order
+    status: str | None = None  # "cited", "default" or "unconfirmed" (kg.ontology_sources)
+    sources: tuple[str, ...] = ()  # dcterms:source
+    note_zh: str = ""  # skos:editorialNote
+    note_en: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **Term.to_dict(self),
+            "order": self.order,
+            "status": self.status,
+            "sources": list(self.sources),
+            "note_zh": self.note_zh,
+            "note_en": self.note_en,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Principle(Sourced):
+    """A principle classification and grading follow (NHC 2022 art. 20, GB/T 43697-2024 §4)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GradingElement(Sourced):
+    """A grading element of GB/T 43697-2024 §6.3, in the standard's order."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MethodStep(Sourced):
+    """One step of a method; ``order`` is its position in it."""
+
+    method: str  # IRI of the method
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**Sourced.to_dict(self), "method": self.method}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Method(Sourced):
+    """A documented classification or level-determination method, with its ordered steps."""
+
+    steps: tuple[MethodStep, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**Sourced.to_dict(self), "steps": [st.to_dict() for st in self.steps]}

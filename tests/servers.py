@@ -170,3 +170,24 @@ def api_in_thread(service: object) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+def fan_out_nt(path: Path, hub: str, fan_out: int) -> Path:
+    """N-Triples of one asset ``hub`` with ``fan_out`` products derived from it (the web pages'
+    and the UI benchmark's large lineage graph), in the default base IRI."""
+    base, mg = "https://w3id.org/medgrade/id/asset/", "https://w3id.org/medgrade/def#"
+    rdf_type = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+    lines = [
+        f"<{base}{hub}> {rdf_type} <{mg}DataAsset> .",
+        f"<{base}{hub}> <{mg}hasCategory> <{mg}SensorTelemetry> .",
+        f"<{base}{hub}> <{mg}assessedLevel> <{mg}GeneralData2> .",
+    ]
+    for i in range(fan_out):
+        a = f"<{base}web-product-{i:05d}>"
+        lines += [
+            f"{a} {rdf_type} <{mg}DataAsset> .",
+            f"{a} <{mg}hasCategory> <{mg}AggregatedReports> .",
+            f"{a} <http://www.w3.org/ns/prov#wasDerivedFrom> <{base}{hub}> .",
+        ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

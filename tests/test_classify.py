@@ -261,13 +261,14 @@ def test_accepting_a_suggestion_is_an_audited_assessment(api) -> None:
 
 
 def test_evaluation_meets_the_targets_of_the_issue() -> None:
-    """benchmarks/eval_classify.py on its labelled set (quality, not speed)."""
+    """``python -m benchmarks.eval_classify`` on its labelled set (quality, not speed)."""
     import subprocess
     import sys
 
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.run(
-        [sys.executable, str(root / "benchmarks" / "eval_classify.py"), "--json"],
+        [sys.executable, "-m", "benchmarks.eval_classify", "--json"],
+        cwd=root,
         capture_output=True,
         text=True,
         timeout=300,

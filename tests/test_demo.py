@@ -3,6 +3,7 @@ issue #3 asks (devices, assets with elements, derivation chains, approvals, a de
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import sys
 import networkx as nx
 import pytest
 
+from kg.demo.generate import DEMO_OVERDUE, DEMO_TODAY
 from kg.namespaces import MG, PROV, RDFS
 from kg.ontology import Ontology
 from kg.service import Service
@@ -110,24 +112,33 @@ def test_demo_is_not_loaded_twice(demo: Service) -> None:
 
 
 def test_demo_validates_with_exactly_the_violations_it_was_built_to_contain(demo: Service) -> None:
-    report = demo.validate()
+    demo.as_of = dt.date.fromisoformat(DEMO_TODAY)  # R15 judges as of the demo's date
+    try:
+        report = demo.validate()
+    finally:
+        demo.as_of = None
     found = sorted((r.rule, r.focus_id, r.severity, (r.value or "").rsplit("#", 1)[-1]) for r in report.results)
     transfer = "asset/pkg-mfr-vent-alarm-2026q3/transfer/mfr-vent-svc"
     # the unapproved de-identification passes General-4 on to a package for a manufacturer
-    # cleared for General-2 that lacks every measure General-4 requires for a transfer
-    assert found == [
-        ("R12", transfer, "Violation", m)
-        for m in sorted(
-            [
-                "GeneralData4",
-                "DeidentificationBeforeSharing",
-                "DerivativeOnlyRelease",
-                "DigitalWatermarking",
-                "ReleaseApproval",
-                "TwoPersonApproval",
-            ]
-        )
-    ] + [("R8", "asset/vent-alarm-deid-2026q3/activity", "Violation", "Deidentification")]
+    # cleared for General-2 that lacks every measure General-4 requires for a transfer;
+    # the assets last reviewed over a year before the demo's date are due for review (R15)
+    assert found == sorted(
+        [("R15", a, "Warning", day) for a, day in DEMO_OVERDUE.items()]
+        + [
+            ("R12", transfer, "Violation", m)
+            for m in sorted(
+                [
+                    "GeneralData4",
+                    "DeidentificationBeforeSharing",
+                    "DerivativeOnlyRelease",
+                    "DigitalWatermarking",
+                    "ReleaseApproval",
+                    "TwoPersonApproval",
+                ]
+            )
+        ]
+        + [("R8", "asset/vent-alarm-deid-2026q3/activity", "Violation", "Deidentification")]
+    )
     assert not report.conforms
 
 

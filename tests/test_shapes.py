@@ -66,8 +66,9 @@ EXPECTED: dict[str, list[tuple[str, str, str, str]]] = {
     ],
     "R13-violates": [("R13_When", "as", V, "2026-03-01"), ("R13_Who", "as", V, ""), ("R13_Why", "ap", V, "")],
     "R14-violates": [("R14_DeviceTyped", "dev", V, "dev"), ("R14_RawData", "a", V, "a")],
+    "R15-violates": [("R15_Date", "bad", V, "last year"), ("R15_Overdue", "old", W, "2025-06-29")],
 }
-RULES = ["R1", "R2", "R3", "R4", "R5", "R6", "R8", "R10", "R11", "R12", "R13", "R14"]
+RULES = ["R1", "R2", "R3", "R4", "R5", "R6", "R8", "R10", "R11", "R12", "R13", "R14", "R15"]
 FILES = sorted(FIXTURES.glob("*.ttl"))
 
 

@@ -11,10 +11,9 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.query import Result
 
-from kg.errors import QueryError
-from kg.sparql_endpoint import Dataset, Limits, NotAcceptable, negotiate, query, query_form, update, with_using
+from kg.errors import LimitExceeded, NotAcceptable, QueryError
+from kg.sparql_endpoint import Dataset, Limits, negotiate, query, query_form, update, with_using
 from kg.sparql_guard import check
-from kg.sparql_results import LimitExceeded
 from kg.store import open_store
 
 EX = "http://example.org/"

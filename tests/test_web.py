@@ -21,7 +21,7 @@ from api import create_app
 from kg import apikeys
 from kg.service import Service
 from kg.settings import Settings
-from tests.servers import api_in_thread
+from tests.servers import api_in_thread, fan_out_nt
 
 PKG = "pkg-nhic-dose-ct-2026-10"  # the CT dose package sent to the national information centre
 VENT_PKG = "pkg-mfr-vent-alarm-2026q3"  # its level came down the demo's unapproved de-identification
@@ -33,30 +33,12 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(os.environ.get("MEDGRADE_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts"))
 
 
-def _big_lineage(path: Path) -> Path:
-    base, mg = "https://w3id.org/medgrade/id/asset/", "https://w3id.org/medgrade/def#"
-    lines = [
-        f"<{base}{HUB}> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{mg}DataAsset> .",
-        f"<{base}{HUB}> <{mg}hasCategory> <{mg}SensorTelemetry> .",
-        f"<{base}{HUB}> <{mg}assessedLevel> <{mg}GeneralData2> .",
-    ]
-    for i in range(FAN_OUT):
-        a = f"<{base}web-product-{i:05d}>"
-        lines += [
-            f"{a} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <{mg}DataAsset> .",
-            f"{a} <{mg}hasCategory> <{mg}AggregatedReports> .",
-            f"{a} <http://www.w3.org/ns/prov#wasDerivedFrom> <{base}{HUB}> .",
-        ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
     root: Path = tmp_path_factory.mktemp("web")
     service = Service(Settings(store=f"oxigraph:{root / 'store'}"))
     service.initialize(demo=True)
-    service.import_files([_big_lineage(root / "big.nt")])
+    service.import_files([fan_out_nt(root / "big.nt", HUB, FAN_OUT)])
     service.import_files([OPENLINEAGE / "dose_registry.jsonl"])  # two unclassified datasets (待分类)
     with api_in_thread(service) as base:
         yield base

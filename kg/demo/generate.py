@@ -36,8 +36,22 @@ DEVICE_HEADER = ("设备标识", "设备类型", "设备名称", "型号", "生�
 DESTINATION_HEADER = ("去向标识", "去向名称", "准入级别", "院外", "境外", "等保级别", "具备措施")
 ASSET_HEADER = (
     "资产标识", "资产名称", "数据分类", "数据级别", "所属设备", "设备类型", "数据元素", "来源资产", "加工方式",
-    "个人信息", "数据主体数量", "责任部门", "备注", "审批人", "审批日期", "审批依据", "提供去向",
+    "个人信息", "数据主体数量", "责任部门", "备注", "审批人", "审批日期", "审批依据", "提供去向", "上次复核",
 )  # fmt: skip
+
+# The annual review (R15): the demo is judged as of DEMO_TODAY (README: MEDGRADE_TODAY=2026-12-01).
+# Every asset has a last-reviewed date: most in November 2026, the assets of DEMO_OVERDUE more than
+# a year before DEMO_TODAY (due for review), and DEMO_AT_CUTOFF exactly a year before (still current).
+DEMO_TODAY = "2026-12-01"
+DEMO_OVERDUE = {
+    "ct-01-protocols": "2025-10-15",
+    "ct-03-dicom-net": "2025-11-03",
+    "mr-02-protocols": "2025-11-20",
+    "us-02-probes": "2025-09-08",
+    "pump-onc-01-drug-lib": "2025-11-30",
+    "endo-02-processor": "2025-06-18",
+}
+DEMO_AT_CUTOFF = {"robot-01-sbom": "2025-12-01"}
 
 ID_RE = re.compile(r"^[A-Za-z0-9-]+$")
 DATE_RE = re.compile(r"^2026-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
@@ -647,6 +661,7 @@ class Asset:
     transfer_to: tuple[str, ...] = ()
     sensitive: bool = False  # carries sensitive personal information (not written; used by the checks)
     subjects_from: tuple[str, ...] = ()  # sources whose people the product is about (default: all)
+    reviewed: str = ""  # last-reviewed date (see DEMO_TODAY)
 
     @property
     def raw(self) -> bool:
@@ -675,7 +690,16 @@ class Asset:
             self.approved_on,
             self.approval_note,
             ";".join(self.transfer_to),
+            self.reviewed,
         ]
+
+
+def last_reviewed(asset_id: str) -> str:
+    """The demo's last-reviewed date of an asset (deterministic, see DEMO_TODAY)."""
+    fixed = DEMO_OVERDUE.get(asset_id) or DEMO_AT_CUTOFF.get(asset_id)
+    if fixed:
+        return fixed
+    return f"2026-11-{2 + zlib.crc32(asset_id.encode('utf-8')) % 26:02d}"
 
 
 def _split(text: str) -> tuple[str, ...]:
@@ -1667,6 +1691,9 @@ def build(o: Ontology | None = None) -> tuple[dict[str, str], dict[str, object]]
     assets = raw_assets(o) + derived_assets()
     by_id = {a.id: a for a in assets}
     fill_personal(o, by_id, topological_order(by_id))
+    for a in assets:
+        a.reviewed = last_reviewed(a.id)
+    _require(set(DEMO_OVERDUE) | set(DEMO_AT_CUTOFF) <= set(by_id), "a demo review names an unknown asset")
     summary = check(o, assets)
     device_rows = [
         [d.id, o.equipment_types.find(d.type_code).label_zh, d.name, d.model, d.maker, d.location] for d in DEVICES

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from rdflib import Literal, URIRef
 
+from kg import clock
 from kg.errors import InputError, OntologyError, Problem
 from kg.grading import AssetFacts, ElementFacts, Grade, Minimums, grade
 from kg.ids import Ids, check_id
@@ -67,6 +68,8 @@ P_IMPACT = MG.hasImpact
 C_IMPACT = MG.ImpactStatement
 P_IMPACT_OBJECT = MG.impactObject
 P_IMPACT_DEGREE = MG.impactDegree
+P_CONSIDERED = MG.elementConsidered
+P_REVIEWED = MG.lastReviewed
 
 
 def split_list(text: str) -> list[str]:
@@ -176,11 +179,13 @@ def plan_sheets(
     ids: Ids,
     known: Callable[[str, set[str]], set[str]],
     progress: Progress | None = None,
+    today: dt.date | None = None,
 ) -> ImportPlan:
     """Turn spreadsheet rows into records.
 
     ``known(kind, ids)`` answers which of ``ids`` (kind "asset", "device", "destination") the
-    store already holds, so references to things imported earlier are accepted.
+    store already holds, so references to things imported earlier are accepted. ``today``: no
+    last-reviewed date may be after it (default: the clock's today, see :mod:`kg.clock`).
     """
     plan = ImportPlan()
     sheets = list(sheets)
@@ -197,7 +202,7 @@ def plan_sheets(
             )
     devices = _plan_devices(by_kind["devices"], onto, ids, plan, progress)
     destinations = _plan_destinations(by_kind["destinations"], onto, ids, plan, progress)
-    _plan_assets(by_kind["assets"], onto, ids, plan, devices, destinations, known, progress)
+    _plan_assets(by_kind["assets"], onto, ids, plan, devices, destinations, known, progress, clock.today(today))
     return plan
 
 
@@ -277,6 +282,7 @@ def _plan_assets(
     destinations: set[str],
     known: Callable[[str, set[str]], set[str]],
     progress: Progress | None,
+    today: dt.date,
 ) -> None:
     rows = [(s, row) for s in sheets for row in s.rows]
     in_file = {row.get("id").strip() for _, row in rows if row.get("id")}
@@ -366,6 +372,7 @@ def _plan_assets(
         for key, prop in (("owner", P_OWNER), ("notes", P_COMMENT)):
             if r.text(key):
                 t.append((a, prop, Literal(r.text(key))))
+        _review(r, a, t, today)
         sources = [s for s in (r.ident("derived_from", v) for v in split_list(r.text("derived_from"))) if s]
         _derivation(r, ids, asset_id, a, sources, known_assets, t)
         for dest in (d for d in (r.ident("transfer_to", v) for v in split_list(r.text("transfer_to"))) if d):
@@ -375,6 +382,27 @@ def _plan_assets(
             tr = ids.transfer(asset_id, dest)
             t += [(tr, P_TYPE, C_TRANSFER), (tr, P_TRANSFERS, a), (tr, P_TO, ids.destination(dest))]
         plan.add(Record("asset", a, t, sheet.where(row.number)))
+
+
+def _review(r: _RowReader, a: URIRef, t: list[Triple], today: dt.date) -> None:
+    """The 定级要素 cell (grading elements of GB/T 43697 §6.3 the grading considered) and the
+    上次复核 cell (the last-reviewed date, not after today in Asia/Shanghai)."""
+    for name in split_list(r.text("grading_elements")):
+        element = r.term("grading_elements", r.onto.grading_elements.find, name)
+        if element is not None:
+            t.append((a, P_CONSIDERED, URIRef(element.iri)))
+    when = r.date("last_reviewed")
+    if when is None:
+        return
+    day = when.date()
+    if day > today:
+        r.problem(
+            "last_reviewed",
+            f"last reviewed in the future ({day.isoformat()}, after today {today.isoformat()})",
+            f"上次复核日期在未来（{day.isoformat()}，晚于今天 {today.isoformat()}）",
+        )
+        return
+    t.append((a, P_REVIEWED, Literal(day.isoformat(), datatype=XSD.date)))
 
 
 def _unclassified_names(onto: Ontology) -> set[str]:

@@ -150,6 +150,24 @@ ASSETS = SheetSpec(
             "向其提供该资产的去向标识（见“数据去向”表），以 ; 分隔",
             "ids of destinations it is provided to (see the destinations sheet), separated by ;",
         ),
+        Column(
+            "grading_elements",
+            "定级要素",
+            "grading_elements",
+            False,
+            "定级时考虑的要素（GB/T 43697-2024 §6.3：领域、群体、区域、精度、规模、深度、覆盖度、重要性），以 ; 分隔",
+            "grading elements considered (GB/T 43697-2024 §6.3: domain, group, region, precision, scale, depth, "
+            "coverage, importance), separated by ;",
+        ),
+        Column(
+            "last_reviewed",
+            "上次复核",
+            "last_reviewed",
+            False,
+            "上次复核分类与级别的日期（YYYY-MM-DD，北京时间）；重新导入时以本列为准，留空则不记复核日期",
+            "the date the category and level were last reviewed (YYYY-MM-DD, Asia/Shanghai); a re-import "
+            "takes this cell as it is: empty leaves no last-reviewed date",
+        ),
         Column("category_path", "分类路径", "category_path", computed=True),
         Column("category_code", "分类代码", "category_code", computed=True),
         Column("effective_level", "生效级别", "effective_level", computed=True),

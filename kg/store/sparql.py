@@ -148,7 +148,8 @@ class SparqlStore:
     ) -> tuple[bytes, str | None]:
         """Relay a SPARQL Protocol query (form fields) and return the server's answer and its
         content type; stopped past ``timeout`` seconds or ``max_bytes``."""
-        from kg.sparql_results import LimitExceeded, time_limit
+        from kg.errors import LimitExceeded
+        from kg.sparql_results import time_limit
 
         chunks, size = [], 0
         try:

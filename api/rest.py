@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.auth import Caller, require
+from kg.exporters import ExportFormat
 from kg.service import Service
 
 router = APIRouter(prefix="/api")
@@ -30,13 +31,6 @@ class Direction(StrEnum):
     upstream = "upstream"
     downstream = "downstream"
     both = "both"
-
-
-class ExportFormat(StrEnum):
-    xlsx = "xlsx"
-    csv = "csv"
-    ttl = "ttl"
-    jsonld = "jsonld"
 
 
 @router.get("/assets", summary="数据资产列表 / list and filter assets")
@@ -300,7 +294,8 @@ class TransferAnswer(BaseModel):
     asset: str = Field(description="资产 / asset IRI")
     destination: str = Field(description="去向 / destination IRI")
     allowed: bool = Field(
-        description="无 R12 违规且无须先修正的问题时才允许 / true only with no R12 violation and nothing to fix first"
+        description="无 R12 违规、无须先修正的问题、无出境禁止且不缺证明材料时才允许 / true only with no R12 "
+        "violation, nothing to fix first, no cross-border prohibition and no missing evidence"
     )
     effective: dict[str, Any] | None = Field(description="生效级别 / effective level")
     clearance: dict[str, Any] | None = Field(description="去向准入级别 / destination cleared up to")
@@ -312,6 +307,27 @@ class TransferAnswer(BaseModel):
         "缺少分类或生效级别；按规则、标识、信息排序 / fix first: R1–R6 violations on the asset and its elements, "
         "R8 violations on the activities of its level's witness path (validated at check time), a missing category "
         "or effective level; ordered by rule, focus id and message"
+    )
+    mechanism: str | None = Field(
+        default=None,
+        description="数据出境机制（去向在境外时）：prohibited、security_assessment、standard_contract_or_certification、"
+        "exempt；境内去向为 null / the cross-border mechanism for a destination abroad (null for a domestic one)",
+    )
+    prohibitions: list[dict[str, Any]] = Field(
+        default_factory=list, description="适用的出境禁止 / the cross-border prohibitions that apply"
+    )
+    basis: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="适用的出境规则及出处、条文 / the cross-border rules that apply, with sources and texts",
+    )
+    counts: dict[str, Any] = Field(
+        default_factory=dict,
+        description="自当年1月1日起出境人数 / people provided abroad since 1 January: subjects, sensitive_subjects, "
+        "year_before, with_this",
+    )
+    missing_evidence: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="出境前须具备而尚未登记的证明材料 / evidence required before leaving the country and not recorded",
     )
 
 

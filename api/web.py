@@ -26,7 +26,6 @@ from kg import apikeys
 from kg.errors import AuthenticationError, MedgradeError, NotFoundError
 from kg.saved_queries import saved_queries
 from kg.service import Service
-from kg.store import Graphs, sparql_term
 from kg.unclassified import unclassified
 from kg.vocabulary import Term
 
@@ -36,7 +35,6 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(prefix="/ui", include_in_schema=False)
 LANGS = ("zh", "en")
 PAGE = 50
-MG = "https://w3id.org/medgrade/def#"
 
 
 def lang_of(request: Request) -> str:
@@ -119,56 +117,11 @@ def render(request: Request, name: str, **context: Any) -> HTMLResponse:
     return response
 
 
-def _rows(svc: Service, query: str) -> list[tuple[Any, ...]]:
-    prefixes = (
-        f"PREFIX mg: <{MG}> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
-        "PREFIX skos: <http://www.w3.org/2004/02/skos/core#> PREFIX sh: <http://www.w3.org/ns/shacl#> "
-    )
-    return svc.store.rows(prefixes + query)
-
-
-def _top_category(onto: Any, iri: str | None) -> Any:
-    cat = onto.categories.get(iri or "")
-    while cat is not None and cat.parent and onto.categories.get(cat.parent) is not None:
-        cat = onto.categories.get(cat.parent)
-    return cat
-
-
 @router.get("", response_class=HTMLResponse)
 @router.get("/", response_class=HTMLResponse)
 def dashboard(request: Request, _: Reader) -> HTMLResponse:
     svc = service(request)
-    onto = svc.ontology
-    inv, inf = sparql_term(Graphs.INVENTORY), sparql_term(Graphs.INFERRED)
-    rows = _rows(  # aggregated in the store: one row per (category, level), not per asset
-        svc,
-        f"""SELECT ?cat ?lv (COUNT(?a) AS ?n) WHERE {{ GRAPH {inv} {{ ?a a mg:DataAsset .
-        OPTIONAL {{ ?a mg:hasCategory ?cat }} OPTIONAL {{ ?a mg:assessedLevel ?own }} }}
-        OPTIONAL {{ GRAPH {inf} {{ ?a mg:effectiveLevel ?eff }} }} BIND(COALESCE(?eff, ?own) AS ?lv) }}
-        GROUP BY ?cat ?lv""",
-    )
-    by_level: dict[str, int] = {}
-    by_category: dict[str, int] = {}
-    no_category = 0
-    for cat, lv_iri, count in rows:
-        n = int(count)
-        no_category += n if cat is None else 0
-        lv = onto.levels.get(lv_iri or "")
-        by_level[lv.iri if lv else ""] = by_level.get(lv.iri if lv else "", 0) + n
-        top = _top_category(onto, cat)
-        by_category[top.iri if top else ""] = by_category.get(top.iri if top else "", 0) + n
-    levels = [(lv, by_level.get(lv.iri, 0)) for lv in onto.ordered_levels()]
-    unlevelled = by_level.get("", 0)
-    categories = sorted(
-        ((onto.categories.get(iri), n) for iri, n in by_category.items() if iri),
-        key=lambda cn: -cn[1],
-    )
-    devices = _rows(
-        svc,
-        f"""SELECT ?type (COUNT(DISTINCT ?d) AS ?n) WHERE {{ GRAPH {inv} {{ ?d a mg:Equipment ; a ?type .
-        FILTER(?type != mg:Equipment) }} }} GROUP BY ?type ORDER BY DESC(?n)""",
-    )
-    equipment = [(onto.equipment_types.get(t), int(n)) for t, n in devices if onto.equipment_types.get(t)]
+    counts = svc.counts()
     report = svc.validator().stored()
     problems = sorted(report.results, key=lambda r: (r.severity != "Violation", r.rule, r.focus_id))
     severities: dict[str, int] = {}
@@ -177,14 +130,14 @@ def dashboard(request: Request, _: Reader) -> HTMLResponse:
     return render(
         request,
         "dashboard.html",
-        total=sum(by_level.values()),
-        levels=levels,
-        unlevelled=unlevelled,
-        max_level=max([n for _, n in levels] + [1]),
-        categories=categories,
-        max_category=max([n for _, n in categories] + [1]),
-        no_category=no_category,
-        equipment=equipment,
+        total=counts.total,
+        levels=counts.levels,
+        unlevelled=counts.unlevelled,
+        max_level=max([n for _, n in counts.levels] + [1]),
+        categories=counts.categories,
+        max_category=max([n for _, n in counts.categories] + [1]),
+        no_category=counts.no_category,
+        equipment=counts.equipment,
         severities=severities,
         problems=problems[:20],
         problem_count=len(problems),
@@ -246,29 +199,6 @@ def unclassified_page(request: Request, _: Reader, page: Annotated[int, Query(ge
     )
 
 
-def _audit(svc: Service, iri: str) -> list[dict[str, Any]]:
-    audit = sparql_term(Graphs.AUDIT)
-    rows = _rows(
-        svc,
-        f"""SELECT ?r ?kind ?who ?when ?why ?lv ?cat WHERE {{ GRAPH {audit} {{ ?r mg:concerns <{iri}> ; a ?kind ;
-        mg:actor ?who ; mg:performedAt ?when ; mg:justification ?why .
-        OPTIONAL {{ ?r mg:assignedLevel ?lv }} OPTIONAL {{ ?r mg:assignedCategory ?cat }} }} }}
-        ORDER BY DESC(?when) LIMIT 100""",
-    )
-    onto = svc.ontology
-    return [
-        {
-            "kind": str(kind).rsplit("#", 1)[-1],
-            "who": who,
-            "when": str(when)[:19].replace("T", " "),
-            "why": why,
-            "level": (lv_ := onto.levels.get(lv or "")) and lv_.ref(),
-            "category": (c := onto.categories.get(cat or "")) and c.ref(),
-        }
-        for _r, kind, who, when, why, lv, cat in rows
-    ]
-
-
 @router.get("/assets/{id:path}", response_class=HTMLResponse)
 def asset_page(id: str, request: Request, _: Reader) -> HTMLResponse:
     svc = service(request)
@@ -290,7 +220,7 @@ def asset_page(id: str, request: Request, _: Reader) -> HTMLResponse:
         a=detail,
         level=level,
         results=sorted(results, key=lambda r: (r.severity != "Violation", r.rule)),
-        audit=_audit(svc, iri),
+        audit=svc.audit_trail(iri),
         names=names,
         sets_own_level=level["origin"] in (None, iri),
         personal=[p.ref() for p in map(svc.ontology.personal_information.get, detail.get("personal") or []) if p],
@@ -325,12 +255,7 @@ def transfer_page(
     from kg.transfer import asset_of
 
     svc = service(request)
-    inv = sparql_term(Graphs.INVENTORY)
-    destinations = _rows(
-        svc,
-        f"""SELECT ?d ?id ?name WHERE {{ GRAPH {inv} {{ ?d a mg:Destination ; mg:identifier ?id .
-        OPTIONAL {{ ?d rdfs:label ?name }} }} }} ORDER BY ?id""",
-    )
+    destinations = svc.destinations()
     result: dict[str, Any] | None = None
     error: MedgradeError | None = None
     if asset and destination:

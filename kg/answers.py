@@ -14,13 +14,13 @@ from rdflib.namespace import XSD
 from kg.errors import InputError, NotFoundError
 from kg.grading import AssetFacts, ElementFacts, grade, strictest_category
 from kg.ids import Ids
-from kg.namespaces import MG, PROV, RDF, RDFS
+from kg.namespaces import MG, PROV, RDF, RDFS, SPARQL_PREFIXES
 from kg.ontology import Ontology
 from kg.propagation import Way, least_reducing, way_of
 from kg.store import Graphs, Store, sparql_term
 from kg.vocabulary import Level, Term, TransformationType
 
-_P = f"PREFIX mg: <{MG}> PREFIX prov: <{PROV}> PREFIX rdfs: <{RDFS}>\n"
+_P = SPARQL_PREFIXES
 INV, INF = sparql_term(Graphs.INVENTORY), sparql_term(Graphs.INFERRED)
 MAX_HOPS = 10_000
 

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from kg import __version__
 from kg.errors import InputError, MedgradeError
+from kg.exporters import ExportFormat
 from kg.service import ImportReport, Service
 from kg.settings import Settings
 
@@ -179,8 +180,7 @@ def init_command(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
     """载入本体与 SHACL 规则（可重复执行）/ load the ontology and shapes into the store (idempotent)."""
-    svc = service_for(ctx)
-    try:
+    with service_for(ctx) as svc:
         with _progress("导入示范医院 / loading the demo hospital") as bar:
             task = bar.add_task("demo", total=None)
             report = svc.initialize(demo=demo, progress=lambda n: bar.advance(task, n))
@@ -201,8 +201,6 @@ def init_command(
             else:
                 console.print("清单非空，未载入示范医院 / the inventory is not empty: demo not loaded")
         console.print(f"存储 / store: {svc.store.descriptor}", highlight=False)
-    finally:
-        svc.close()
 
 
 _STATE = {"loaded": "已载入 loaded   ", "unchanged": "未变化 unchanged", "removed": "已移除 removed  "}
@@ -253,24 +251,13 @@ def import_command(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
     """导入数据资产清单（全部成功或全部不写入）/ import inventory files (all or nothing)."""
-    svc = service_for(ctx)
-    try:
-        with _progress("检查与导入 / checking and importing") as bar:
-            task = bar.add_task("import", total=None)
-            report = svc.import_files(files, progress=lambda n: bar.advance(task, n))
-    finally:
-        svc.close()
+    with service_for(ctx) as svc, _progress("检查与导入 / checking and importing") as bar:
+        task = bar.add_task("import", total=None)
+        report = svc.import_files(files, progress=lambda n: bar.advance(task, n))
     if as_json:
         emit_json(_import_json(report))
     else:
         _print_import(report)
-
-
-class ExportFormat(StrEnum):
-    xlsx = "xlsx"
-    csv = "csv"
-    ttl = "ttl"
-    jsonld = "jsonld"
 
 
 @app.command("export")
@@ -282,11 +269,8 @@ def export_command(
     """导出分类分级清单 / export the classification and grading list."""
     from kg.exporters import export
 
-    svc = service_for(ctx)
-    try:
+    with service_for(ctx) as svc:
         written = export(svc.store, svc.ontology, svc.ids, fmt.value, output)
-    finally:
-        svc.close()
     for path in written:
         console.print(f"已写入 / written: {path}", highlight=False)
 
@@ -311,13 +295,9 @@ def propagate_command(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
     """沿数据血缘传递最高级别，写入推理图 / propagate the highest level through lineage into the inferred graph."""
-    svc = service_for(ctx)
-    try:
-        with _progress("级别传递 / propagating") as bar:
-            bar.add_task("propagate", total=None)
-            report = svc.propagate()
-    finally:
-        svc.close()
+    with service_for(ctx) as svc, _progress("级别传递 / propagating") as bar:
+        bar.add_task("propagate", total=None)
+        report = svc.propagate()
     data = {
         "datasets": report.datasets,
         "elements": report.elements,
@@ -380,11 +360,8 @@ def level_command(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
     """资产的级别：评估、规则最低、继承与生效级别及其决定者，来源与见证路径，防护措施与理由 / an asset's levels (assessed, rules' minimum, inherited, effective and what sets it), origin, witness, measures, reasons."""
-    svc = service_for(ctx)
-    try:
+    with service_for(ctx) as svc:
         answer = svc.level(asset)
-    finally:
-        svc.close()
     if as_json:
         emit_json(answer)
         return
@@ -430,11 +407,8 @@ def lineage_command(
 ) -> None:
     """资产的数据血缘（上游、下游）/ an asset's lineage, upstream and downstream."""
     names = {"up": "upstream", "down": "downstream", "both": "both", "upstream": "upstream", "downstream": "downstream"}
-    svc = service_for(ctx)
-    try:
+    with service_for(ctx) as svc:
         graph = svc.lineage(asset, names.get(direction, direction), depth)
-    finally:
-        svc.close()
     if as_json:
         emit_json(graph)
         return
@@ -482,15 +456,12 @@ def validate_command(
 ) -> None:
     """按 SHACL 规则校验（符合时退出码 0，不符合时 1）/ validate with the SHACL rules (exit 0 conforms, 1 not)."""
     day = _as_of(as_of)
-    svc = service_for(ctx)
-    svc.as_of = day
-    try:
+    with service_for(ctx) as svc:
+        svc.as_of = day
         with _progress("校验 / validating") as bar:
             bar.add_task("validate", total=None)
             report = svc.validate()
         labels = _asset_labels(svc, {r.focus for r in report.results})
-    finally:
-        svc.close()
     if fmt is ReportFormat.json:
         emit_json(report.to_dict())
     elif fmt is ReportFormat.ttl:
@@ -532,15 +503,12 @@ def review_command(
             "name the assets reviewed, or give --overdue to list those due (not both)",
             "请指定已复核的资产，或用 --overdue 列出到期资产（二者择一）",
         )
-    svc = service_for(ctx)
-    svc.as_of = day
-    try:
+    with service_for(ctx) as svc:
+        svc.as_of = day
         if overdue:
             answer = svc.overdue()
         else:
             answer = svc.review(assets or [], actor=svc.settings.user, justification=justification or "")
-    finally:
-        svc.close()
     if as_json:
         emit_json(answer)
         return
@@ -564,30 +532,8 @@ def review_command(
 
 
 def _asset_labels(svc: Service, focus: set[str]) -> dict[str, str]:
-    from rdflib import URIRef
-
-    from kg.namespaces import RDFS
-    from kg.store import Graphs, sparql_term
-
-    assets = sorted({_asset_of(svc, f) for f in focus})
-    if not assets:
-        return {}
-    values = " ".join(sparql_term(URIRef(svc.ids.asset(a))) for a in assets if not a.startswith("http"))
-    rows = (
-        svc.store.select(
-            f"SELECT ?a ?l WHERE {{ GRAPH {sparql_term(Graphs.INVENTORY)} {{ VALUES ?a {{ {values} }} "
-            f"?a {sparql_term(RDFS.label)} ?l }} }}"
-        )
-        if values
-        else []
-    )
-    return {svc.ids.local_id(str(r["a"])) or str(r["a"]): str(r["l"]) for r in rows}
-
-
-def _asset_of(svc: Service, focus: str) -> str:
-    """The asset a focus node belongs to (itself, or the asset whose part it is)."""
-    prefix = svc.ids.base + "asset/"
-    return focus[len(prefix) :].split("/", 1)[0] if focus.startswith(prefix) else focus
+    """The names of the assets the focus nodes are or belong to, by asset id."""
+    return svc.asset_names({owner for f in focus if (owner := svc.ids.owner(f)) is not None})
 
 
 _SEVERITY = {
@@ -623,11 +569,8 @@ def status_command(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
     """显示存储中的图与数量 / show the store's graphs and counts."""
-    svc = service_for(ctx)
-    try:
+    with service_for(ctx) as svc:
         data = svc.status()
-    finally:
-        svc.close()
     if as_json:
         emit_json(data)
         return
@@ -652,11 +595,8 @@ def unclassified_command(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
     """待分类队列：没有分类的数据资产及分类建议 / the classification queue: assets with no category, with suggestions."""
-    svc = service_for(ctx)
-    try:
+    with service_for(ctx) as svc:
         queue = svc.classification_queue(limit=limit, offset=offset).to_dict()
-    finally:
-        svc.close()
     if as_json:
         emit_json(queue)
         return
@@ -897,11 +837,11 @@ def check_transfer_command(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
     """检查数据能否提供给某去向及所缺措施 / may this asset go to that destination, and what is missing."""
-    svc = service_for(ctx)
-    try:
+    from kg.crossborder import mechanism_named
+
+    with service_for(ctx) as svc:
         answer = svc.check_transfer(asset, to, measure or [])
-    finally:
-        svc.close()
+        named = mechanism_named(svc.ontology, answer["mechanism"]) if answer.get("mechanism") else None
     if as_json:
         emit_json(answer)
     else:
@@ -924,7 +864,40 @@ def check_transfer_command(
             console.print(
                 f"  [{p['rule']}] {escape(p['message_zh'])}\n         {escape(p['message_en'])}", highlight=False
             )
+        if answer.get("mechanism"):
+            _print_cross_border(answer, named)
     raise typer.Exit(0 if answer["allowed"] else 1)
+
+
+def _print_cross_border(answer: dict[str, Any], named: Any) -> None:
+    """The leaving-the-country part of a transfer check, in both languages."""
+    label = f"{named.label_zh} / {named.label_en}" if named is not None else answer["mechanism"]
+    counts = answer["counts"]
+    people = "未记录 / not recorded" if counts.get("subjects") is None else f"{counts['subjects']:,}"
+    console.print(
+        f"数据出境 / leaving the country: {escape(label)} ({answer['mechanism']})\n"
+        f"  数据主体 / subjects: {people}   敏感 / sensitive: {counts.get('sensitive_subjects')}",
+        highlight=False,
+    )
+    for p in answer["prohibitions"]:
+        console.print(
+            f"  禁止 / prohibited [{p['rule']}] {escape(p['label_zh'])} / {escape(p['label_en'])}\n"
+            f"         {escape('; '.join(p['sources']))}",
+            highlight=False,
+        )
+    if answer["basis"]:
+        console.print("  依据 / basis:", highlight=False)
+    for b in answer["basis"]:
+        source = f"\n         {escape('; '.join(b['sources']))}" if b["sources"] else ""
+        console.print(
+            f"    [{b['rule'] or '-'}] {escape(b['text_zh'])}\n         {escape(b['text_en'])}{source}", highlight=False
+        )
+    if answer["missing_evidence"]:
+        console.print("  缺少证明材料 / missing evidence:", highlight=False)
+    for m in answer["missing_evidence"]:
+        console.print(
+            f"    [{m['required_by']}] {escape(m['message_zh'])}\n         {escape(m['message_en'])}", highlight=False
+        )
 
 
 @app.command("query")
@@ -953,11 +926,8 @@ def query_command(
         chosen = "jsonld"
     media = {"jsonld": "application/ld+json"}.get(chosen) or _QUERY_MEDIA[chosen]
     settings = settings_for(ctx)
-    svc = Service(settings)
-    try:
+    with Service(settings) as svc:
         answer = query(svc.store, text, accept=media, limits=Limits(settings.query_timeout, settings.query_max_results))
-    finally:
-        svc.close()
     sys.stdout.buffer.write(answer.body)
     if not answer.body.endswith(b"\n"):
         sys.stdout.buffer.write(b"\n")
@@ -983,8 +953,7 @@ def serve_command(
     if hasattr(signal, "SIGUSR1"):  # `kill -USR1 PID` prints every thread's stack to stderr (a stall)
         faulthandler.register(signal.SIGUSR1, all_threads=True)
     settings = settings_for(ctx)
-    svc = Service(settings)
-    try:
+    with Service(settings) as svc:
         if settings.read_only:  # a replica: the writer initialises and recovers the shared store
             if not svc.initialized():
                 raise InputError(
@@ -1011,8 +980,6 @@ def serve_command(
             highlight=False,
         )
         uvicorn.run(create_app(service=svc), host=host, port=port, log_level="info")
-    finally:
-        svc.close()
 
 
 apikey_app = typer.Typer(

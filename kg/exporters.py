@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +24,22 @@ from kg.answers import grading_elements
 from kg.errors import InputError
 from kg.ids import Ids
 from kg.importers.template import ASSETS, DESTINATIONS, DEVICES, SHEETS, SheetSpec
-from kg.namespaces import DCTERMS, MG, PROV, RDFS
+from kg.namespaces import DCTERMS, MG, PROV, RDFS, SPARQL_PREFIXES
 from kg.ontology import Ontology
 from kg.store import Graphs, Store, sparql_term
 from kg.unclassified import unclassified
 
-FORMATS = ("xlsx", "csv", "ttl", "jsonld")
+
+class ExportFormat(StrEnum):
+    """The formats ``medgrade export`` and ``GET /api/export`` write."""
+
+    xlsx = "xlsx"
+    csv = "csv"
+    ttl = "ttl"
+    jsonld = "jsonld"
+
+
+FORMATS = tuple(f.value for f in ExportFormat)
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -41,7 +52,7 @@ def neutralise(value: object) -> object:
 
 def _q(store: Store, where: str) -> list[dict[str, Any]]:
     inv = sparql_term(Graphs.INVENTORY)
-    prefixes = f"PREFIX mg: <{MG}> PREFIX prov: <{PROV}> PREFIX rdfs: <{RDFS}>\n"
+    prefixes = SPARQL_PREFIXES
     return store.select(prefixes + where.replace("$INV", inv).replace("$INF", sparql_term(Graphs.INFERRED)))
 
 

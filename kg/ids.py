@@ -77,6 +77,13 @@ class Ids:
             return iri[len(prefix) :]
         return None
 
+    def owner(self, iri: str) -> str | None:
+        """The id of the asset an IRI minted here is, or belongs to as a part (element, activity,
+        approval, derivation, transfer, impact: ``<base>asset/ID/...``); None for anything else.
+        The one answer to "which asset does this part belong to"."""
+        prefix = f"{self.base}asset/"
+        return iri[len(prefix) :].split("/", 1)[0] or None if iri.startswith(prefix) else None
+
     def element_name(self, iri: str) -> str:
         return unquote(iri.rsplit("/element/", 1)[-1])
 

@@ -14,11 +14,11 @@ from collections.abc import Callable
 from rdflib import Literal, URIRef
 
 from kg.ids import Ids
-from kg.namespaces import MG, PROV, RDF
+from kg.namespaces import MG, PROV, RDF, SPARQL_PREFIXES
 from kg.store import Changeset, Graphs, Store, sparql_term
 from kg.store.base import Triple
 
-_P = f"PREFIX mg: <{MG}> PREFIX prov: <{PROV}>\n"
+_P = SPARQL_PREFIXES
 # medgrade before 0.2 keyed a masked column derivation by (output column, input column) only:
 # <output column>/from/<12 hex digits of sha1(input column IRI)>
 _OLD_KEY = re.compile(r"/from/[0-9a-f]{12}$")

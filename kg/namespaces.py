@@ -10,4 +10,10 @@ from kg import MG as _MG
 MG = Namespace(_MG)
 DPV = Namespace("https://w3id.org/dpv#")
 
-__all__ = ["DCAT", "DCTERMS", "DPV", "MG", "OWL", "PROV", "RDF", "RDFS", "SKOS", "XSD"]
+# The one PREFIX header medgrade's own queries start with (a prefix a query does not use costs nothing).
+SPARQL_PREFIXES = (
+    f"PREFIX mg: <{MG}> PREFIX prov: <{PROV}> PREFIX rdf: <{RDF}> PREFIX rdfs: <{RDFS}> "
+    f"PREFIX skos: <{SKOS}> PREFIX xsd: <{XSD}>\n"
+)
+
+__all__ = ["DCAT", "DCTERMS", "DPV", "MG", "OWL", "PROV", "RDF", "RDFS", "SKOS", "SPARQL_PREFIXES", "XSD"]

@@ -27,9 +27,13 @@ from kg.ontology_sources import STATUSES
 from kg.vocabulary import (
     Category,
     Concept,
+    CrossBorderMechanism,
+    CrossBorderRule,
+    CrossBorderRules,
     DataTemplate,
     EquipmentGroup,
     EquipmentType,
+    EvidenceKind,
     GradingElement,
     GradingPolicy,
     Handling,
@@ -146,6 +150,7 @@ class Ontology:
     )
     principles: TermIndex[Principle] = field(default_factory=lambda: TermIndex("principle", "原则", []))
     methods: tuple[Method, ...] = ()  # the classification and level-determination methods, steps in order
+    cross_border: CrossBorderRules = field(default_factory=CrossBorderRules)  # crossborder.ttl
     schemes: dict[str, Term] = field(default_factory=dict)
     # level names the ontology marks mg:ambiguousName, by _norm key: (question zh, question en)
     ambiguous_level_names: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -385,6 +390,7 @@ class _Builder:
                 in_order(Principle(**self.sourced_fields(s)) for s in self.instances(MG.GradingPrinciple)),
             ),
             methods=self.build_methods(),
+            cross_border=self.build_cross_border(by_iri),
             policy=policy,  # type: ignore[arg-type]  # None only with problems, raised below
             schemes=schemes,
             ambiguous_level_names=self.build_ambiguous_level_names(),
@@ -773,4 +779,169 @@ class _Builder:
             exempting_decision=str(exempt) if exempt is not None else None,
             masking_transformation=str(masking) if masking is not None else None,
             review_interval_months=months,
+        )
+
+    # --- cross-border rules (crossborder.ttl) ----------------------------------------------------
+    # the data kinds the decision (kg.crossborder) computes facts for, by notation
+    DATA_KINDS = ("core", "important", "personal", "health_personal", "human_genetic", "none")
+
+    def bound(self, s: URIRef, p: URIRef) -> int | None:
+        """A whole-number bound of a cross-border rule; anything else is a problem."""
+        value = self.one(s, p)
+        if value is None:
+            return None
+        number = value.toPython() if isinstance(value, Literal) else None
+        if not isinstance(number, int) or isinstance(number, bool) or number < 0:
+            name = self.g.namespace_manager.normalizeUri(p)
+            self.problem(s, f"{name} {value} is not a whole number", f"{name} 的值 {value} 不是非负整数")
+            raise ValueError(name)
+        return number
+
+    def boolean(self, s: URIRef, p: URIRef) -> bool | None:
+        value = self.one(s, p)
+        if value is None:
+            return None
+        if not isinstance(value, Literal) or not isinstance(value.toPython(), bool):
+            name = self.g.namespace_manager.normalizeUri(p)
+            self.problem(s, f"{name} {value} is not true or false", f"{name} 的值 {value} 不是 true 或 false")
+            raise ValueError(name)
+        return bool(value.toPython())
+
+    def marked(self, p: URIRef) -> frozenset[str]:
+        """Classification concepts whose nearest own-or-broader value of ``p`` is true."""
+        out = set()
+        for s in self.instances(MG.ClassificationConcept):
+            cursor: URIRef | None = s
+            for _ in range(50):
+                if cursor is None:
+                    break
+                value = next((o for o in self.g.objects(cursor, p) if isinstance(o, Literal)), None)
+                if value is not None:
+                    if value.toPython() is True:
+                        out.add(str(s))
+                    break
+                b = next(self.g.objects(cursor, SKOS.broader), None)
+                cursor = b if isinstance(b, URIRef) else None
+        return frozenset(out)
+
+    def build_cross_border(self, levels: dict[str, Level]) -> CrossBorderRules:
+        """The cross-border module; a malformed mechanism or rule (no mechanism, a bound that is
+        not a whole number, an unknown data kind) is a located problem."""
+        evidence = in_order(EvidenceKind(**self.sourced_fields(s)) for s in self.instances(MG.EvidenceKind))
+        evidence_iris = {e.iri for e in evidence}
+        mechanisms: dict[str, CrossBorderMechanism] = {}
+        for s in self.instances(MG.CrossBorderMechanism):
+            strictness = self.one(s, MG.strictness)
+            value = strictness.toPython() if isinstance(strictness, Literal) else None
+            if not isinstance(value, int) or isinstance(value, bool):
+                self.problem(s, "has no integer mg:strictness", "缺少整数 mg:strictness（严格程度）")
+                continue
+            try:
+                permits = self.boolean(s, MG.permitsTransfer)
+            except ValueError:
+                continue
+            satisfied = self.iris(s, MG.satisfiedBy)
+            for e in set(satisfied) - evidence_iris:
+                self.problem(
+                    s, f"mg:satisfiedBy <{e}> is not a mg:EvidenceKind", f"mg:satisfiedBy 的值 <{e}> 不是证明材料种类"
+                )
+            mechanisms[str(s)] = CrossBorderMechanism(
+                **self.sourced_fields(s),
+                strictness=value,
+                permits_transfer=True if permits is None else permits,
+                satisfied_by=satisfied,
+            )
+        kinds = in_order(Sourced(**self.sourced_fields(s)) for s in self.instances(MG.CrossBorderDataKind))
+        kind_iris = {k.iri for k in kinds}
+        notations = {k.notation for k in kinds}
+        if mechanisms or kinds or self.instances(MG.CrossBorderRule):
+            for missing in [n for n in self.DATA_KINDS if n not in notations]:
+                self.problems.append(
+                    Problem(
+                        f"no mg:CrossBorderDataKind has the notation '{missing}'",
+                        f"没有记号为“{missing}”的出境数据种类（mg:CrossBorderDataKind）",
+                        where=str(self.files.directory),
+                    )
+                )
+        prohibitions = set(self.instances(MG.Prohibition))
+        rules = []
+        for s in self.instances(MG.CrossBorderRule):
+            mechanism = self.one(s, MG.mechanism)
+            if mechanism is None or str(mechanism) not in mechanisms:
+                self.problem(
+                    s,
+                    f"mg:mechanism <{mechanism}> is not a mg:CrossBorderMechanism"
+                    if mechanism
+                    else "has no mg:mechanism",
+                    f"mg:mechanism 的值 <{mechanism}> 不是出境机制" if mechanism else "缺少 mg:mechanism（出境机制）",
+                )
+                continue
+            applies = self.iris(s, MG.appliesToDataKind)
+            if not applies or set(applies) - kind_iris:
+                self.problem(
+                    s,
+                    "mg:appliesToDataKind is missing or not a mg:CrossBorderDataKind",
+                    "mg:appliesToDataKind（适用数据种类）缺失或不是出境数据种类",
+                )
+                continue
+            required = self.iris(s, MG.requiresEvidence)
+            if set(required) - evidence_iris:
+                self.problem(
+                    s, "mg:requiresEvidence is not a mg:EvidenceKind", "mg:requiresEvidence 的值不是证明材料种类"
+                )
+                continue
+            try:
+                ciio = self.boolean(s, MG.handlerIsCIIO)
+                unknown = bool(self.boolean(s, MG.subjectCountUnknown))
+                bounds = [
+                    self.bound(s, p)
+                    for p in (
+                        MG.subjectsAtLeast,
+                        MG.subjectsAtMost,
+                        MG.sensitiveSubjectsAtLeast,
+                        MG.sensitiveSubjectsAtMost,
+                    )
+                ]
+            except ValueError:
+                continue
+            fields = self.sourced_fields(s)
+            if not (fields["definition_zh"] and fields["definition_en"]):
+                self.problem(
+                    s, "has no skos:definition in zh and en (its text)", "缺少中英文 skos:definition（规则文字）"
+                )
+            rules.append(
+                CrossBorderRule(
+                    **fields,
+                    mechanism=mechanisms[str(mechanism)],
+                    data_kinds=applies,
+                    evidence=required,
+                    prohibition=s in prohibitions,
+                    handler_ciio=ciio,
+                    count_unknown=unknown,
+                    subjects_at_least=bounds[0],
+                    subjects_at_most=bounds[1],
+                    sensitive_at_least=bounds[2],
+                    sensitive_at_most=bounds[3],
+                )
+            )
+        level_kinds = {}
+        for lv in levels:
+            kind = self.one(URIRef(lv), MG.crossBorderDataKind)
+            if kind is not None:
+                if str(kind) not in kind_iris:
+                    self.problem(
+                        URIRef(lv),
+                        f"mg:crossBorderDataKind <{kind}> is not a mg:CrossBorderDataKind",
+                        f"mg:crossBorderDataKind 的值 <{kind}> 不是出境数据种类",
+                    )
+                    continue
+                level_kinds[lv] = str(kind)
+        return CrossBorderRules(
+            mechanisms=tuple(sorted(mechanisms.values(), key=lambda m: (m.strictness, m.iri))),
+            data_kinds=tuple(kinds),
+            evidence=tuple(evidence),
+            rules=tuple(in_order(rules)),
+            level_kinds=level_kinds,
+            health_related=self.marked(MG.healthRelatedInformation),
+            human_genetic=self.marked(MG.humanGeneticResourceInformation),
         )

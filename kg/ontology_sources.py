@@ -60,9 +60,20 @@ KINDS: tuple[tuple[str, URIRef, str, str], ...] = (
     ("grading_element", MG.GradingElement, "定级要素", "grading element"),
     ("method", MG.GradingMethod, "分类分级方法", "method"),
     ("method_step", MG.MethodStep, "方法步骤", "method step"),
+    ("cross_border_mechanism", MG.CrossBorderMechanism, "数据出境机制", "cross-border mechanism"),
+    ("cross_border_data_kind", MG.CrossBorderDataKind, "出境数据种类", "cross-border data kind"),
+    ("cross_border_rule", MG.CrossBorderRule, "数据出境规则", "cross-border rule"),
+    ("evidence_kind", MG.EvidenceKind, "证明材料种类", "evidence kind"),
 )
 # properties whose values are rule parameters across the ontology: the status covers them all
-PARAMETERS = (MG.floorLevel, MG.capLevel, MG.requiresMeasure, MG.mayLeaveInstitution)
+PARAMETERS = (
+    MG.floorLevel,
+    MG.capLevel,
+    MG.requiresMeasure,
+    MG.mayLeaveInstitution,
+    MG.healthRelatedInformation,
+    MG.humanGeneticResourceInformation,
+)
 # mappings from the business categories to other schemes: each assertion carries a status
 MAPPINGS = (MG.healthDataType, SKOS.closeMatch)
 KIND_LABELS: dict[str, tuple[str, str]] = {

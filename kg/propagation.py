@@ -41,14 +41,15 @@ from rdflib import Literal, URIRef
 from kg.grading import AssetFacts, ElementFacts, Minimums, strictest_category
 from kg.lineage.core import ALL_FLAGS, NO_CAP, LineageIndex, Propagation
 from kg.lineage.model import Derivation, Facts, LineageModel, build
-from kg.namespaces import DCTERMS, MG, PROV, RDFS
+from kg.namespaces import DCTERMS, MG, PROV, SPARQL_PREFIXES
 from kg.ontology import Ontology
 from kg.store import Changeset, Graphs, Store, sparql_term
+from kg.store.base import chunks, values_blocks
 from kg.vocabulary import TransformationType
 
 ATOMIC_LIMIT = 200_000  # triples; a larger difference is written in steps under a journal entry
 JOURNAL = URIRef("https://w3id.org/medgrade/graph/inferred#rewrite")
-_P = f"PREFIX mg: <{MG}> PREFIX prov: <{PROV}> PREFIX rdfs: <{RDFS}>\n"
+_P = SPARQL_PREFIXES
 
 
 @dataclass
@@ -162,11 +163,8 @@ def _read_minimums(store: Store, onto: Ontology, facts: Facts, assessed: dict[st
             if x is not None and x not in special and x not in facts.elements:
                 facts.minimum[x] = rank
     ordered = sorted(special)
-    for i in range(0, len(ordered), 2000):
-        values = " ".join(sparql_term(URIRef(x)) for x in ordered[i : i + 2000])
-        for x, c in store.rows(
-            f"SELECT ?x ?c WHERE {{ GRAPH {inv} {{ VALUES ?x {{ {values} }} ?x <{MG.hasCategory}> ?c }} }}"
-        ):
+    for values in values_blocks("x", map(URIRef, ordered)):
+        for x, c in store.rows(f"SELECT ?x ?c WHERE {{ GRAPH {inv} {{ {values} ?x <{MG.hasCategory}> ?c }} }}"):
             if x is not None and c is not None:
                 categories.setdefault(x, []).append(c)
     for x in ordered:
@@ -385,11 +383,8 @@ class Codec:
         if subjects is None:
             rows = store.rows(f"SELECT ?s ?p ?o ?iri WHERE {{ GRAPH {_INF} {{ {where} }} }}")
         else:
-            for i in range(0, len(subjects), 2000):
-                values = " ".join(sparql_term(URIRef(x)) for x in subjects[i : i + 2000])
-                rows += store.rows(
-                    f"SELECT ?s ?p ?o ?iri WHERE {{ GRAPH {_INF} {{ VALUES ?s {{ {values} }} {where} }} }}"
-                )
+            for values in values_blocks("s", map(URIRef, subjects)):
+                rows += store.rows(f"SELECT ?s ?p ?o ?iri WHERE {{ GRAPH {_INF} {{ {values} {where} }} }}")
         index, rank, bits, pred_code = self.model.index, self.rank, self.model.bits, self.pred_code
         keys: list[int] = []
         foreign: list[str] = []
@@ -501,16 +496,16 @@ def write_inferred(
     )
     if other:
         store.update(_CLEANUP)
-    for i in range(0, len(minus), limit):
-        store.update(_update([], minus[i : i + limit], False))
+    for part in chunks(minus, limit):
+        store.update(_update([], list(part), False))
     if len(held) == 0 and len(plus) > limit:  # an empty graph: the bulk loader
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "inferred.nt"
             path.write_text("\n".join(plus) + "\n", encoding="utf-8")
             store.bulk_load(path, "nt", Graphs.INFERRED, trusted=True)  # IRIs the store holds: no re-checking
     else:
-        for i in range(0, len(plus), limit):
-            store.update(_update(plus[i : i + limit], [], False))
+        for part in chunks(plus, limit):
+            store.update(_update(list(part), [], False))
     store.apply(Changeset(Graphs.META, subjects={JOURNAL}))
     store.flush()
 

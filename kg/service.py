@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from rdflib import Literal, URIRef
 from rdflib.term import Node
 
+from kg import overview
 from kg.answers import asset_detail, asset_list, level_answer, lineage_graph, resolve
 from kg.errors import ImportProblem, InputError, Problem
 from kg.ids import Ids
@@ -30,10 +31,10 @@ from kg.lineage.model import Derivation
 from kg.namespaces import DCTERMS, MG, PROV, RDF, RDFS
 from kg.ontology import Ontology, load_ontology
 from kg.ontology_files import load_files
-from kg.propagation import Lineage, PropagationReport, preview, propagate
+from kg.propagation import Lineage, PropagationReport, preview, propagate, way_of
 from kg.settings import Settings
 from kg.store import Changeset, Graphs, Store, sparql_term
-from kg.store.base import Quad, Triple, as_int, nt_line, parts_pattern
+from kg.store.base import Quad, Triple, as_int, chunks, nt_line, parts_pattern, values_blocks
 from kg.unclassified import Queue, classification_queue
 from kg.validation import Report, Validator, load_shapes
 
@@ -59,7 +60,6 @@ VERSION = URIRef("https://w3id.org/medgrade/graph/inventory#version")
 # (a store written by an earlier medgrade) propagates again before anything is read.
 INFERRED_FORMAT = URIRef("https://w3id.org/medgrade/graph/inferred#format")
 INFERRED_FORMAT_VERSION = "2"
-_CHUNK = 2_000
 
 
 @dataclass
@@ -163,6 +163,12 @@ class Service:
         self._validator = None  # it holds a view of the store: drop it so the store's lock goes too
         self._lineage = None
         self.store.close()
+
+    def __enter__(self) -> Service:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # --- init ----------------------------------------------------------------------------------
     def initialize(self, demo: bool = False, progress: Progress | None = None) -> InitReport:
@@ -485,11 +491,9 @@ class Service:
     def _known(self, kind: str, local_ids: set[str]) -> set[str]:
         mint = {"asset": self.ids.asset, "device": self.ids.device, "destination": self.ids.destination}[kind]
         found: set[str] = set()
-        ordered = sorted(local_ids)
-        for i in range(0, len(ordered), _CHUNK):
-            values = " ".join(sparql_term(mint(x)) for x in ordered[i : i + _CHUNK])
+        for values in values_blocks("x", map(mint, local_ids)):
             rows = self.store.select(
-                f"SELECT ?id WHERE {{ GRAPH {sparql_term(Graphs.INVENTORY)} {{ VALUES ?x {{ {values} }} "
+                f"SELECT ?id WHERE {{ GRAPH {sparql_term(Graphs.INVENTORY)} {{ {values} "
                 f"?x {sparql_term(MG.identifier)} ?id }} }}"
             )
             found |= {str(r["id"]) for r in rows}
@@ -497,10 +501,10 @@ class Service:
 
     def _existing(self, roots: list[URIRef]) -> dict[URIRef, set[Triple]]:
         out: dict[URIRef, set[Triple]] = {}
-        for i in range(0, len(roots), _CHUNK):
+        for part in chunks(roots):
             rows = self.store.select(
                 f"SELECT ?root ?s ?p ?o WHERE {{ GRAPH {sparql_term(Graphs.INVENTORY)} {{ "
-                f"{parts_pattern(roots[i : i + _CHUNK])} ?s ?p ?o }} }}"
+                f"{parts_pattern(part)} ?s ?p ?o }} }}"
             )
             for r in rows:
                 out.setdefault(r["root"], set()).add((r["s"], r["p"], r["o"]))  # type: ignore[arg-type]
@@ -791,6 +795,22 @@ class Service:
         """The unclassified data assets (待分类), each with the assistant's suggestion."""
         return classification_queue(self, limit=limit, offset=offset)
 
+    def counts(self) -> overview.Counts:
+        """The dashboard's figures: assets by effective level and top category, devices by type."""
+        return overview.counts(self.store, self.ontology)
+
+    def audit_trail(self, ref: str, limit: int = 100) -> list[overview.AuditEntry]:
+        """The governance records about an asset, newest first."""
+        return overview.audit_trail(self.store, self.ontology, self.ids.resolve_asset(ref), limit)
+
+    def asset_names(self, asset_ids: Iterable[str]) -> dict[str, str]:
+        """The names of the assets with these ids, by id."""
+        return overview.asset_names(self.store, self.ids, asset_ids)
+
+    def destinations(self) -> list[overview.DestinationEntry]:
+        """The inventory's destinations, by id."""
+        return overview.destinations(self.store)
+
     def asset(self, ref: str) -> dict[str, Any]:
         """One asset with category, levels, equipment and elements, and its review (R15) by the clock."""
         from kg.answers import review_status
@@ -830,8 +850,8 @@ class Service:
         derivations = []
         for d in add:
             kind = onto.transformations.find(d["activity"]) if d.get("activity") else None
-            cap = kind.cap.rank if kind and kind.level_reducing and kind.cap and d.get("approved") else None
-            derivations.append(Derivation(known(d["source"]), known(d["target"]), None, cap))
+            way = way_of(kind, bool(d.get("approved")), False, False, None, frozenset())  # R8's one home
+            derivations.append(Derivation(known(d["source"]), known(d["target"]), None, way.cap))
         removals = [(known(d["source"]), known(d["target"])) for d in remove]
         by_rank = {lv.rank: lv.ref() for lv in onto.levels}
         return [

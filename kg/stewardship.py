@@ -14,8 +14,9 @@ from rdflib.namespace import RDF, XSD
 from kg.answers import resolve
 from kg.errors import ConflictError, InputError
 from kg.importers.inventory import parse_date
-from kg.namespaces import MG, PROV
+from kg.namespaces import MG, SPARQL_PREFIXES
 from kg.propagation import derivations_of
+from kg.provenance import approval_triples, derivation_triples
 from kg.store import Changeset, Graphs, sparql_term
 from kg.store.base import Quad, Triple
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from kg.propagation import PropagationReport
     from kg.service import Service
 
-_P = f"PREFIX mg: <{MG}> PREFIX prov: <{PROV}>\n"
+_P = SPARQL_PREFIXES
 INV = sparql_term(Graphs.INVENTORY)
 
 
@@ -207,7 +208,6 @@ def add_derivation(
         raise InputError(
             "a transformation can be recorded only for assets with an id", "仅能为有标识的资产记录加工方式"
         )
-    triples: list[Triple] = [(t, PROV.wasDerivedFrom, s)]
     rec, quads = governance_record(svc, MG.ChangeRecord, actor, why, t)
     act = None
     if kind is not None and target_id is not None:
@@ -218,34 +218,17 @@ def add_derivation(
                 f"{target_ref} is already made by another transformation ({existing[0]}); one activity per asset",
                 f"{target_ref} 已由另一加工方式生成（{existing[0]}）；每项资产只有一项加工活动",
             )
-        triples += [
-            (t, PROV.wasGeneratedBy, act),
-            (act, RDF.type, MG.Transformation),
-            (act, MG.transformationType, URIRef(kind.iri)),
-            (act, PROV.used, s),
-        ]
-        if approval:
-            ap = svc.ids.approval(target_id)
-            triples += [
-                (act, MG.approval, ap),
-                (ap, RDF.type, MG.Approval),
-                (ap, MG.actor, Literal(approval["approved_by"])),
-            ]
-            when = parse_date(approval["approved_on"]) if approval.get("approved_on") else dt.datetime.now(dt.UTC)
-            if when is None:
-                raise InputError(
-                    f"approved_on '{approval['approved_on']}' is not a date (YYYY-MM-DD)",
-                    f"审批日期“{approval['approved_on']}”不是日期（YYYY-MM-DD）",
-                )
-            triples.append(
-                (
-                    ap,
-                    MG.performedAt,
-                    Literal(when.replace(microsecond=0, tzinfo=None).isoformat(), datatype=XSD.dateTime),
-                )
+    triples = derivation_triples(t, [s], act, kind.iri if kind is not None and act is not None else None)
+    if approval and act is not None and target_id is not None:
+        when = parse_date(approval["approved_on"]) if approval.get("approved_on") else dt.datetime.now(dt.UTC)
+        if when is None:
+            raise InputError(
+                f"approved_on '{approval['approved_on']}' is not a date (YYYY-MM-DD)",
+                f"审批日期“{approval['approved_on']}”不是日期（YYYY-MM-DD）",
             )
-            if approval.get("approval_note"):
-                triples.append((ap, MG.justification, Literal(approval["approval_note"])))
+        triples += approval_triples(
+            act, svc.ids.approval(target_id), approval["approved_by"], when, approval.get("approval_note")
+        )
 
     def levels() -> PropagationReport:  # after the write: the target's derivations as a full run reads them
         found = derivations_of(svc.store, onto, [str(t)])

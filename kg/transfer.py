@@ -16,8 +16,14 @@ closed (issue #15: a level is never silently too low):
   level blocks the transfer until it is fixed: the level the check compares is then not one
   to rely on.
 
-``allowed`` is true only when neither finds anything. An error while checking propagates (the
-caller answers with an error, never "allowed"). Nothing is written.
+* leaving the country (issue #20): for a destination with ``mg:crossBorder true``,
+  :func:`kg.crossborder.decide` gives the mechanism, the prohibitions, the basis, the counts and
+  the evidence the mechanism and PIPL require. Evidence can only be recorded with transfer
+  records (a later slice), so all of it is missing: any personal information abroad is not
+  allowed yet. For a domestic destination ``mechanism`` is null and the other keys are empty.
+
+``allowed`` is true only when none of these finds anything. An error while checking propagates
+(the caller answers with an error, never "allowed"). Nothing is written.
 """
 
 from __future__ import annotations
@@ -27,12 +33,13 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
-from rdflib import URIRef
+from rdflib import Literal, URIRef
 
-from kg.answers import resolve
+from kg.answers import asset_facts, resolve
+from kg.crossborder import decide, facts_of
 from kg.errors import MedgradeError, NotFoundError
 from kg.ids import Ids, check_id
-from kg.namespaces import MG, RDF
+from kg.namespaces import MG, PROV, RDF
 from kg.store import Graphs, sparql_term
 from kg.validation import Result, Validator
 
@@ -101,16 +108,90 @@ def check_transfer(svc: Service, asset_ref: str, destination_ref: str, measures:
     )
     clearance = facts.value(dest, URIRef(f"{MG}clearedUpTo"))
     cleared = onto.levels.get(str(clearance)) if clearance is not None else None
+    abroad = facts.value(dest, URIRef(f"{MG}crossBorder"))
+    border = (
+        cross_border(svc, asset, level) if isinstance(abroad, Literal) and abroad.toPython() is True else _domestic()
+    )
     return {
         "asset": str(asset),
         "destination": str(dest),
-        "allowed": not any(r.severity == "Violation" for r in results) and not fix,
+        "allowed": not any(r.severity == "Violation" for r in results)
+        and not fix
+        and not border["prohibitions"]
+        and not border["missing_evidence"],
         "effective": level["effective"],
         "clearance": cleared.ref() if cleared else None,
         "declared_measures": [m.ref() for m in declared],
         "missing_measures": [onto.measures.by_iri[m].ref() for m in missing],
         "problems": [{k: v for k, v in r.to_dict().items() if k not in ("focus", "focus_id")} for r in results],
         "fix_first": fix,
+        **border,
+    }
+
+
+def _domestic() -> dict[str, Any]:
+    return {"mechanism": None, "prohibitions": [], "basis": [], "counts": {}, "missing_evidence": []}
+
+
+def asset_personal_information(svc: Service, asset: URIRef) -> tuple[set[str], set[str], int | None]:
+    """The personal-information concepts ``asset`` carries (stated on it or its elements, denoted
+    by an element's name, carried in from its sources by propagation (``mg:inheritedPersonalInformation``),
+    or always carried by its or an element's business category, and what its categories count as
+    next to personal information), its business categories with their
+    broader ones, and its subject count: its own ``mg:subjectCount``, else, for a derived product,
+    the highest of its direct sources' (None when it or a source has none: unknown)."""
+    onto = svc.ontology
+    af = asset_facts(svc.store, onto, asset)
+    personal = set(af.personal)
+    categories = [
+        c for c in (onto.categories.get(x or "") for x in [af.category, *(e.category for e in af.elements)]) if c
+    ]
+    carried = (str(MG.inheritedPersonalInformation), str(MG.personalInformationByName))
+    for node in [str(asset), *(e.iri for e in af.elements)]:  # what propagation carried in from sources
+        personal |= {o for p, o in svc.store.about(node, Graphs.INFERRED) if p in carried}
+    for e in af.elements:
+        personal |= set(e.personal) | {m.personal.iri for m in onto.personal_information_named(e.name)}
+    personal |= {c.personal_kind for c in categories if c.personal_kind}
+    if personal:
+        personal |= {c.linked_personal_kind for c in categories if c.linked_personal_kind}
+    broader = {x.iri for c in categories for x in onto.category_path(c)}
+    count = af.subject_count
+    if count is None:
+        sources = [URIRef(o) for p, o in svc.store.about(str(asset), Graphs.INVENTORY) if p == str(PROV.wasDerivedFrom)]
+        counts = [asset_facts(svc.store, onto, s).subject_count for s in sources]
+        count = max(counts) if counts and all(n is not None for n in counts) else None  # type: ignore[type-var]
+    return personal, broader, count
+
+
+def cross_border(svc: Service, asset: URIRef, level: dict[str, Any]) -> dict[str, Any]:
+    """The leaving-the-country keys of the check for ``asset`` (``level``: its level answer):
+    mechanism, prohibitions, basis, counts and the evidence missing (all of it in this version:
+    evidence is recorded with transfer records, which do not exist yet)."""
+    onto = svc.ontology
+    personal, categories, count = asset_personal_information(svc, asset)
+    effective = level["effective"]["iri"] if level.get("effective") else None
+    decision = decide(onto, facts_of(onto, effective, personal, categories, count))
+    missing = []
+    for item in decision.evidence:
+        names_zh = "或".join(e["label_zh"] for e in item["any_of"])
+        names_en = " or ".join(e["label_en"] for e in item["any_of"])
+        missing.append(
+            {
+                **item,
+                "severity": "Violation",
+                "message_zh": f"出境前须具备：{names_zh}（{item['required_by']}）；本版本尚不能登记提供记录及其证明材料，"
+                "因此暂不允许出境。",
+                "message_en": f"before leaving the country this needs: {names_en} ({item['required_by']}); this version "
+                "cannot record transfers and their evidence yet, so it may not leave the country for now.",
+            }
+        )
+    answer = decision.to_dict()
+    return {
+        "mechanism": answer["mechanism"],
+        "prohibitions": answer["prohibitions"],
+        "basis": answer["basis"],
+        "counts": answer["counts"],
+        "missing_evidence": missing,
     }
 
 
@@ -197,5 +278,4 @@ def asset_of(ids: Ids, checked: str, focus: str) -> str | None:
     an asset (``asset/ID/activity``), the asset that activity made; else None."""
     if focus == checked or focus.startswith(checked + "/"):
         return ids.local_id(checked) or checked
-    prefix = f"{ids.base}asset/"
-    return focus[len(prefix) :].split("/", 1)[0] if focus.startswith(prefix) else None
+    return ids.owner(focus)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from rdflib import Literal, URIRef
 
 from kg.errors import InputError, OntologyError
-from kg.namespaces import MG, RDF, RDFS, SKOS
+from kg.namespaces import MG, RDF, RDFS, SKOS, SPARQL_PREFIXES
 from kg.ontology import Ontology
 from kg.store import Graphs, sparql_term
 from kg.vocabulary import Term
@@ -124,7 +124,7 @@ def classification_queue(svc: Service, limit: int = 50, offset: int = 0) -> Queu
     onto, store, ids = svc.ontology, svc.store, svc.ids
     status = unclassified(onto)
     inv, inf = sparql_term(Graphs.INVENTORY), sparql_term(Graphs.INFERRED)
-    prefixes = f"PREFIX mg: <{MG}> PREFIX rdfs: <{RDFS}>\n"
+    prefixes = SPARQL_PREFIXES
     where = f"GRAPH {inv} {{ ?a a mg:DataAsset FILTER NOT EXISTS {{ ?a mg:hasCategory ?c }} }}"
     total = store.rows(prefixes + f"SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE {{ {where} }}")
     rows = store.rows(

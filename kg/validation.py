@@ -42,7 +42,7 @@ from kg.errors import InputError
 from kg.ids import Ids
 from kg.namespaces import PROV
 from kg.store import Changeset, Graphs, Store, sparql_term
-from kg.store.base import parts_pattern
+from kg.store.base import chunks, parts_pattern, values_blocks
 
 MGSH = Namespace("https://w3id.org/medgrade/shapes#")
 VALIDATION = URIRef("https://w3id.org/medgrade/graph/validation")
@@ -211,8 +211,8 @@ class Validator:
         if not nodes:
             return set()
         found: set[URIRef] = set()
-        for i in range(0, len(nodes), 5000):
-            values = "VALUES ?x { " + " ".join(sparql_term(n) for n in nodes[i : i + 5000]) + " }"
+        for part in chunks(nodes):
+            values = "VALUES ?x { " + " ".join(sparql_term(n) for n in part) + " }"
             branches = []
             for cls in self.shapes.objects(shape, SH.targetClass):
                 branches.append(f"{{ {values} {self._class_pattern('x', cls)} }}")
@@ -221,7 +221,7 @@ class Validator:
             for p in self.shapes.objects(shape, SH.targetObjectsOf):
                 branches.append(f"{{ {values} FILTER EXISTS {{ ?any {sparql_term(p)} ?x }} }}")
             explicit = {n for n in self.shapes.objects(shape, SH.targetNode)}
-            found |= {n for n in nodes[i : i + 5000] if n in explicit}
+            found |= {n for n in part if n in explicit}
             if branches:
                 found |= self._iris("SELECT DISTINCT ?x WHERE { " + " UNION ".join(branches) + " }", "x")
         return found
@@ -354,15 +354,12 @@ class Validator:
         out |= members
         ordered = sorted(roots | members)
         base = self.ids.base
-        for i in range(0, len(ordered), 2000):
-            chunk = ordered[i : i + 2000]
+        for chunk in chunks(ordered):
             rows = self.store.select(
                 f"SELECT DISTINCT ?s WHERE {{ GRAPH {sparql_term(Graphs.INVENTORY)} {{ {parts_pattern(chunk)} }} }}"
             )
             out |= {r["s"] for r in rows if isinstance(r.get("s"), URIRef)}  # type: ignore[misc]
-        ordered = sorted(out)
-        for i in range(0, len(ordered), 2000):
-            values = "VALUES ?x { " + " ".join(sparql_term(x) for x in ordered[i : i + 2000]) + " }"
+        for values in values_blocks("x", out):
             rows = self.store.select(
                 f"SELECT DISTINCT ?n WHERE {{ GRAPH ?g {{ {{ {values} ?x ?p ?n }} UNION {{ {values} ?n ?p ?x }} }} "
                 f"FILTER(isIRI(?n) && STRSTARTS(STR(?n), {sparql_term(Literal(base))})) }}"
@@ -372,11 +369,8 @@ class Validator:
 
     def _root(self, node: URIRef) -> URIRef:
         """The asset a part belongs to (``<base>asset/ID/...`` -> ``<base>asset/ID``), else the node."""
-        prefix = self.ids.base + "asset/"
-        text = str(node)
-        if text.startswith(prefix) and "/" in text[len(prefix) :]:
-            return URIRef(prefix + text[len(prefix) :].split("/", 1)[0])
-        return node
+        owner = self.ids.owner(str(node))
+        return self.ids.asset(owner) if owner is not None else node
 
     def _cycle_members_with(self, nodes: set[URIRef]) -> set[URIRef]:
         g = nx.DiGraph(self.store.edges(PROV.wasDerivedFrom, Graphs.INVENTORY))
@@ -560,9 +554,7 @@ class Validator:
             self.store.replace_graph(VALIDATION, triples)
             return
         stale: set[URIRef] = set()
-        ordered = sorted(focus)
-        for i in range(0, len(ordered), 2000):
-            values = "VALUES ?focus { " + " ".join(sparql_term(f) for f in ordered[i : i + 2000]) + " }"
+        for values in values_blocks("focus", focus):
             rows = self.store.select(
                 f"SELECT ?r WHERE {{ GRAPH {sparql_term(VALIDATION)} {{ {values} "
                 f"?r {sparql_term(SH.focusNode)} ?focus }} }}"

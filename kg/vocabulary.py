@@ -345,3 +345,94 @@ class Method(Sourced):
 
     def to_dict(self) -> dict[str, Any]:
         return {**Sourced.to_dict(self), "steps": [st.to_dict() for st in self.steps]}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EvidenceKind(Sourced):
+    """A kind of evidence required before data goes abroad (``mg:EvidenceKind``)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CrossBorderMechanism(Sourced):
+    """A route by which data may go abroad; a higher ``strictness`` is stricter. ``satisfied_by``:
+    IRIs of the evidence kinds any one of which satisfies it; ``permits_transfer`` false for
+    "prohibited"."""
+
+    strictness: int
+    permits_transfer: bool = True
+    satisfied_by: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **Sourced.to_dict(self),
+            "strictness": self.strictness,
+            "permits_transfer": self.permits_transfer,
+            "satisfied_by": list(self.satisfied_by),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CrossBorderRule(Sourced):
+    """One cross-border rule (``mg:CrossBorderRule``): it applies when the data is of one of
+    ``data_kinds`` (IRIs of ``mg:CrossBorderDataKind``), the handler's CIIO status equals
+    ``handler_ciio`` (None: either way), and the counts of people provided abroad since 1 January
+    (this transfer included) lie within the inclusive bounds; ``count_unknown`` rules apply only
+    when the count is not recorded, rules with bounds only when it is. ``prohibition``: an
+    ``mg:Prohibition`` (no approval lifts it)."""
+
+    mechanism: CrossBorderMechanism
+    data_kinds: tuple[str, ...]
+    handler_ciio: bool | None = None
+    count_unknown: bool = False
+    subjects_at_least: int | None = None
+    subjects_at_most: int | None = None
+    sensitive_at_least: int | None = None
+    sensitive_at_most: int | None = None
+    evidence: tuple[str, ...] = ()  # IRIs of mg:EvidenceKind, all required
+    prohibition: bool = False
+
+    @property
+    def counted(self) -> bool:
+        """Whether the rule has a bound on a count."""
+        return any(
+            b is not None
+            for b in (self.subjects_at_least, self.subjects_at_most, self.sensitive_at_least, self.sensitive_at_most)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **Sourced.to_dict(self),
+            "mechanism": self.mechanism.notation,
+            "data_kinds": list(self.data_kinds),
+            "handler_ciio": self.handler_ciio,
+            "count_unknown": self.count_unknown,
+            "subjects_at_least": self.subjects_at_least,
+            "subjects_at_most": self.subjects_at_most,
+            "sensitive_at_least": self.sensitive_at_least,
+            "sensitive_at_most": self.sensitive_at_most,
+            "evidence": list(self.evidence),
+            "prohibition": self.prohibition,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CrossBorderRules:
+    """The cross-border module: mechanisms (strictest last), data kinds, evidence kinds, rules in
+    ``mg:order``, which level counts as which data kind (level IRI -> kind IRI) and which
+    classification concepts are health-related or human genetic resource information (IRIs,
+    narrower concepts included)."""
+
+    mechanisms: tuple[CrossBorderMechanism, ...] = ()
+    data_kinds: tuple[Sourced, ...] = ()
+    evidence: tuple[EvidenceKind, ...] = ()
+    rules: tuple[CrossBorderRule, ...] = ()
+    level_kinds: dict[str, str] = field(default_factory=dict)
+    health_related: frozenset[str] = frozenset()
+    human_genetic: frozenset[str] = frozenset()
+
+    def kind(self, notation: str) -> Sourced | None:
+        """The data kind with ``notation`` ("core", "important", "personal", ...)."""
+        return next((k for k in self.data_kinds if k.notation == notation), None)
+
+    def evidence_kind(self, iri: str) -> EvidenceKind | None:
+        return next((e for e in self.evidence if e.iri == iri), None)

@@ -14,7 +14,7 @@ from rdflib import Graph
 from api import create_app
 from kg.service import Service
 from kg.settings import Settings
-from tests.conftest import BACKENDS, backend_settings
+from tests.helpers import BACKENDS, backend_settings
 
 PKG = "pkg-nhic-dose-ct-2026-10"
 

@@ -16,7 +16,7 @@ from api import create_app
 from kg import apikeys
 from kg.service import Service
 from kg.settings import Settings
-from tests.conftest import BACKENDS, backend_settings
+from tests.helpers import BACKENDS, backend_settings
 
 INV = "https://w3id.org/medgrade/graph/inventory"
 AUDIT = "https://w3id.org/medgrade/graph/audit"

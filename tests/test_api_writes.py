@@ -16,7 +16,7 @@ from kg import apikeys
 from kg.service import Service
 from kg.settings import Settings
 from kg.store import Graphs
-from tests.conftest import BACKENDS, backend_settings, edit_module
+from tests.helpers import BACKENDS, backend_settings, edit_module
 
 PKG = "pkg-nhic-dose-ct-2026-10"
 MG = "https://w3id.org/medgrade/def#"

@@ -19,7 +19,7 @@ from kg.ontology import Ontology, load_ontology
 from kg.service import Service
 from kg.settings import Settings
 from kg.store import Graphs
-from tests.conftest import demo_client, edit_module
+from tests.helpers import demo_client, edit_module
 from tests.test_cli import medgrade
 
 MG = "https://w3id.org/medgrade/def#"

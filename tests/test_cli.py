@@ -13,7 +13,7 @@ from rdflib import Namespace
 
 from kg import MG
 from kg.ontology import Ontology
-from tests.conftest import edit_module
+from tests.helpers import edit_module
 
 M = Namespace(MG)
 

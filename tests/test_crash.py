@@ -226,7 +226,7 @@ def test_virtuoso_keeps_an_acknowledged_import_after_a_kill(tmp_path: Path) -> N
     """The sparql: backend loads with logged INSERT DATA requests, never Virtuoso's bulk loader
     (which bypasses the transaction log): Virtuoso killed with SIGKILL right after an import
     was acknowledged has all of it after a restart (its roll-forward), with no checkpoint."""
-    from tests.conftest import need
+    from tests.helpers import need
     from tests.servers import start_virtuoso, virtuoso_executable
 
     need(virtuoso_executable() is not None, "Virtuoso 7 (apt-get install virtuoso-opensource-7-bin)")

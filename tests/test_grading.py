@@ -10,7 +10,7 @@ from rdflib import Literal, Namespace
 from kg import MG
 from kg.grading import AssetFacts, ElementFacts, grade
 from kg.ontology import Ontology, load_ontology
-from tests.conftest import edit_module
+from tests.helpers import edit_module
 
 M = Namespace(MG)
 

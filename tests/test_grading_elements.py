@@ -19,7 +19,7 @@ from kg.ontology import Ontology
 from kg.service import Service
 from kg.settings import Settings
 from kg.store import Graphs, open_store
-from tests.conftest import demo_client
+from tests.helpers import demo_client
 
 HEADER_ZH = "资产标识,资产名称,数据分类,定级要素,上次复核\n"
 HEADER_EN = "id,name,category,grading_elements,last_reviewed\n"

@@ -21,7 +21,7 @@ from kg.ontology import Ontology, load_ontology
 from kg.service import Service
 from kg.settings import Settings
 from kg.store import Graphs, open_store
-from tests.conftest import demo_client
+from tests.helpers import demo_client
 from tests.test_cli import medgrade
 from tests.test_import import HEADER, write
 

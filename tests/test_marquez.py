@@ -16,7 +16,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from kg.marquez import NodeId
-from tests.conftest import demo_client
+from tests.helpers import demo_client
 
 DATA = Path(__file__).parent / "data"
 SPEC_URI = "urn:marquez:openapi"

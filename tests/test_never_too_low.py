@@ -21,8 +21,8 @@ from kg.ontology import Ontology
 from kg.service import Service
 from kg.settings import Settings
 from kg.store import Changeset, Graphs, open_store
-from tests.conftest import demo_client
 from tests.events import run_event
+from tests.helpers import demo_client
 from tests.test_cli_store import medgrade
 
 DATA = Path(__file__).parent / "data"

@@ -14,7 +14,7 @@ from kg import MG, reasoner
 from kg.errors import InputError
 from kg.service import Service
 from kg.settings import Settings
-from tests.conftest import edit_module, java
+from tests.helpers import edit_module, java
 from tests.test_cli_store import medgrade
 
 pytestmark = pytest.mark.java

@@ -10,7 +10,7 @@ from rdflib.namespace import OWL, RDF, RDFS, SKOS, XSD
 from kg import MG
 from kg.ontology import load_ontology
 from kg.ontology_files import CATALOG
-from tests.conftest import edit_module
+from tests.helpers import edit_module
 
 M = Namespace(MG)
 

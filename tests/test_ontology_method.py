@@ -15,7 +15,7 @@ from rdflib.namespace import OWL, RDF, RDFS, SKOS
 from kg import MG
 from kg.errors import OntologyError
 from kg.ontology import Ontology, load_ontology
-from tests.conftest import demo_client, edit_module
+from tests.helpers import demo_client, edit_module
 from tests.test_cli import medgrade
 
 M = Namespace(MG)

@@ -10,7 +10,7 @@ from rdflib import Graph, Namespace
 from kg import MG
 from kg.errors import OntologyError, UnknownTermError
 from kg.ontology import Ontology, load_ontology
-from tests.conftest import edit_module
+from tests.helpers import edit_module
 
 MGNS = Namespace(MG)
 

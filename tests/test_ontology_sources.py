@@ -18,7 +18,7 @@ from kg import MG
 from kg.ontology import Ontology, load_ontology
 from kg.ontology_sources import KINDS, SourceEntry, counts, ontology_entries, shape_entries, source_entries
 from kg.resources import bundled_dir
-from tests.conftest import edit_module
+from tests.helpers import edit_module
 
 M = Namespace(MG)
 

@@ -14,7 +14,7 @@ from rdflib.namespace import OWL, RDF, RDFS
 
 from kg import ONTOLOGY_IRI
 from kg.ontology_files import read_catalog
-from tests.conftest import java, need, shared_tool
+from tests.helpers import java, need, shared_tool
 from tests.owlapi import runner
 
 pytestmark = pytest.mark.java

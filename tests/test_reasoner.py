@@ -11,7 +11,7 @@ from rdflib.namespace import OWL, RDF
 
 from kg import MG
 from kg.ontology import Ontology
-from tests.conftest import java
+from tests.helpers import java
 
 pytestmark = pytest.mark.java
 M = Namespace(MG)

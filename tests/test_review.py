@@ -21,7 +21,7 @@ from kg.ontology import Ontology, load_ontology
 from kg.service import Service
 from kg.settings import Settings
 from kg.store import Changeset, Graphs, open_store, sparql_term
-from tests.conftest import demo_client, edit_module
+from tests.helpers import demo_client, edit_module
 from tests.test_cli_store import medgrade
 
 DEMO_TODAY = "2026-12-01"

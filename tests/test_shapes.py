@@ -12,7 +12,7 @@ from rdflib.namespace import DCTERMS, RDF, SH
 
 from kg.ontology import Ontology
 from kg.resources import bundled_dir
-from tests.conftest import java, need, shared_tool
+from tests.helpers import java, need, shared_tool
 from tests.jena import runner as jena
 from tests.shapes_support import FIXTURES, fixture_service, merged_data, merged_shapes, short, summary
 

@@ -17,7 +17,7 @@ from kg.errors import ConflictError
 from kg.service import Service
 from kg.settings import Settings
 from kg.store import open_store
-from tests.conftest import remote_descriptor
+from tests.helpers import remote_descriptor
 from tests.servers import free_port, wait_until_up
 
 

@@ -20,7 +20,7 @@ from kg.ontology import Ontology
 from kg.service import Service
 from kg.settings import Settings
 from kg.validation import Validator
-from tests.conftest import BACKENDS, backend_settings
+from tests.helpers import BACKENDS, backend_settings
 from tests.test_cli_store import medgrade
 
 SMALL = Path(__file__).resolve().parent / "data" / "small"

@@ -22,8 +22,9 @@ from kg.grading import AssetFacts, ElementFacts, Grade, Minimums, grade
 from kg.ids import Ids, check_id
 from kg.importers.plan import ImportPlan, Record
 from kg.importers.tabular import Row, Sheet
-from kg.namespaces import MG, PROV, RDF, RDFS, XSD
+from kg.namespaces import MG, RDF, RDFS, XSD
 from kg.ontology import Ontology
+from kg.provenance import approval_triples, derivation_triples
 from kg.store.base import Triple
 from kg.unclassified import is_unclassified, names_unclassified
 from kg.vocabulary import Level
@@ -40,9 +41,6 @@ T = TypeVar("T")
 P_TYPE = RDF.type
 P_LABEL = RDFS.label
 P_COMMENT = RDFS.comment
-P_DERIVED = PROV.wasDerivedFrom
-P_USED = PROV.used
-P_GENERATED = PROV.wasGeneratedBy
 P_ID = MG.identifier
 P_CATEGORY = MG.hasCategory
 P_LEVEL = MG.assessedLevel
@@ -54,13 +52,6 @@ C_ASSET = MG.DataAsset
 P_PERSONAL = MG.hasPersonalInformation
 P_SUBJECTS = MG.subjectCount
 P_OWNER = MG.responsibleDepartment
-C_TRANSFORMATION = MG.Transformation
-P_TRANSFORMATION_TYPE = MG.transformationType
-P_APPROVAL = MG.approval
-C_APPROVAL = MG.Approval
-P_ACTOR = MG.actor
-P_AT = MG.performedAt
-P_WHY = MG.justification
 C_TRANSFER = MG.Transfer
 P_TRANSFERS = MG.transfersAsset
 P_TO = MG.toDestination
@@ -167,10 +158,6 @@ class _RowReader:
         if value is None:
             self.problem(key, f"'{cell.value}' is not a date (YYYY-MM-DD)", f"“{cell.value}”不是日期（YYYY-MM-DD）")
         return value
-
-
-def _datetime(value: dt.datetime) -> Literal:
-    return Literal(value.replace(microsecond=0).isoformat(), datatype=XSD.dateTime)
 
 
 def plan_sheets(
@@ -486,22 +473,18 @@ def _derivation(
                 "审批需对应一项衍生加工（来源资产与加工方式）",
             )
         return
-    # One activity per derived asset: a prov:wasGeneratedBy act, act prov:used each source. That is
-    # PROV's reading of a derivation through an activity, without a qualified node per edge.
-    act = ids.activity(asset_id) if activity is not None else None
+    known = []
     for source in sources:
         if source not in known_assets:
             r.problem("derived_from", f"unknown source asset '{source}'", f"未知的来源资产“{source}”")
             continue
-        src = ids.asset(source)
-        t.append((a, P_DERIVED, src))
-        if act is not None:
-            t.append((act, P_USED, src))
+        known.append(ids.asset(source))
+    act = ids.activity(asset_id) if activity is not None else None
+    t += derivation_triples(a, known, act, activity.iri if activity is not None else None)
     if act is None or activity is None:
         if any(approval):
             r.problem("activity", "an approval needs a transformation (加工方式)", "审批需要填写加工方式")
         return
-    t += [(a, P_GENERATED, act), (act, P_TYPE, C_TRANSFORMATION), (act, P_TRANSFORMATION_TYPE, URIRef(activity.iri))]
     if any(approval):
         if not activity.level_reducing:
             r.problems.append(
@@ -516,9 +499,4 @@ def _derivation(
             r.problem("approved_by", "an approval needs who approved it", "审批须填写审批人")
         if when is None and not approval[1]:
             r.problem("approved_on", "an approval needs its date", "审批须填写审批日期")
-        ap = ids.approval(asset_id)
-        t += [(act, P_APPROVAL, ap), (ap, P_TYPE, C_APPROVAL), (ap, P_ACTOR, Literal(who))]
-        if when is not None:
-            t.append((ap, P_AT, _datetime(when)))
-        if note:
-            t.append((ap, P_WHY, Literal(note)))
+        t += approval_triples(act, ids.approval(asset_id), who, when, note)

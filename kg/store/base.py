@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
@@ -97,6 +97,24 @@ def values_clause(bindings: Mapping[str, Node]) -> str:
 # The parts of a described thing: IRIs under its own IRI ("<root>/...") linked to it directly
 # (either way) or through another such part. An asset's elements, the activity that made it,
 # its approval and its transfers are its parts; replacing the asset replaces them too.
+T = TypeVar("T")
+VALUES_CHUNK = 2_000  # terms per VALUES block: a request to a SPARQL server stays well under its limits
+
+
+def chunks(items: Sequence[T], size: int = VALUES_CHUNK) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive slices of at most ``size``: the one loop behind every query that
+    names many things in a VALUES block."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def values_blocks(var: str, terms: Iterable[Node], size: int = VALUES_CHUNK) -> Iterator[str]:
+    """``VALUES ?var { … }`` blocks naming ``terms`` (sorted, deduplicated), at most ``size`` each."""
+    ordered = sorted(set(terms), key=str)
+    for part in chunks(ordered, size):
+        yield f"VALUES ?{var} {{ " + " ".join(sparql_term(t) for t in part) + " }"
+
+
 def parts_pattern(roots: Iterable[URIRef], source: str | None = None) -> str:
     """A group binding ?root (one of ``roots``, or what the pattern ``source`` binds to ?root)
     and ?s (the root or one of its parts).
@@ -251,6 +269,11 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release the store."""
+
+    def __enter__(self) -> Store:
+        """``with open_store(...) as store:`` closes it at the end."""
+
+    def __exit__(self, *exc: object) -> None: ...
 
 
 def as_int(node: Node | None) -> int:

@@ -206,6 +206,12 @@ class OxigraphStore:
         if self.path is not None:
             self._store.flush()
 
+    def __enter__(self) -> OxigraphStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         self.flush()
         del self._store

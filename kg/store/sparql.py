@@ -456,6 +456,12 @@ class SparqlStore:
     def flush(self) -> None:
         """Nothing to flush: the server owns durability."""
 
+    def __enter__(self) -> SparqlStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         self._http.close()
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kg.store import Store, open_store
-from tests.conftest import remote_store
+from tests.helpers import remote_store
 
 
 @pytest.fixture(params=["memory", "oxigraph", "oxigraph-server", "virtuoso"])

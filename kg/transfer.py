@@ -108,10 +108,10 @@ def check_transfer(svc: Service, asset_ref: str, destination_ref: str, measures:
     )
     clearance = facts.value(dest, URIRef(f"{MG}clearedUpTo"))
     cleared = onto.levels.get(str(clearance)) if clearance is not None else None
-    abroad = facts.value(dest, URIRef(f"{MG}crossBorder"))
-    border = (
-        cross_border(svc, asset, level) if isinstance(abroad, Literal) and abroad.toPython() is True else _domestic()
-    )
+    flag = facts.value(dest, URIRef(f"{MG}crossBorder"))
+    # fail closed: only a recorded boolean false makes a destination domestic
+    domestic = isinstance(flag, Literal) and flag.toPython() is False
+    border = _domestic() if domestic else cross_border(svc, asset, level, flag_recorded=flag is not None)
     return {
         "asset": str(asset),
         "destination": str(dest),
@@ -163,10 +163,25 @@ def asset_personal_information(svc: Service, asset: URIRef) -> tuple[set[str], s
     return personal, broader, count
 
 
-def cross_border(svc: Service, asset: URIRef, level: dict[str, Any]) -> dict[str, Any]:
+UNRECORDED_FLAG: dict[str, Any] = {
+    "rule": None,
+    "iri": None,
+    "label_zh": "去向未记录是否在境外",
+    "label_en": "the destination does not say whether it is abroad",
+    "mechanism": None,
+    "status": "default",
+    "sources": [],
+    "text_zh": "去向没有“境外”（mg:crossBorder）记录，按境外处理（失败即关闭）；请在去向表填写 境外 是/否。",
+    "text_en": "The destination has no 境外 (mg:crossBorder) flag, so it is taken to be abroad (fail closed); "
+    "fill in the destinations sheet's column 境外 / cross_border.",
+}
+
+
+def cross_border(svc: Service, asset: URIRef, level: dict[str, Any], flag_recorded: bool = True) -> dict[str, Any]:
     """The leaving-the-country keys of the check for ``asset`` (``level``: its level answer):
     mechanism, prohibitions, basis, counts and the evidence missing (all of it in this version:
-    evidence is recorded with transfer records, which do not exist yet)."""
+    evidence is recorded with transfer records, which do not exist yet). ``flag_recorded``
+    false: the destination does not say whether it is abroad (境外) and is taken to be."""
     onto = svc.ontology
     personal, categories, count = asset_personal_information(svc, asset)
     effective = level["effective"]["iri"] if level.get("effective") else None
@@ -186,10 +201,13 @@ def cross_border(svc: Service, asset: URIRef, level: dict[str, Any]) -> dict[str
             }
         )
     answer = decision.to_dict()
+    basis = answer["basis"]
+    if not flag_recorded:
+        basis = [*basis, UNRECORDED_FLAG]
     return {
         "mechanism": answer["mechanism"],
         "prohibitions": answer["prohibitions"],
-        "basis": answer["basis"],
+        "basis": basis,
         "counts": answer["counts"],
         "missing_evidence": missing,
     }

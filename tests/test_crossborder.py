@@ -11,15 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rdflib import Literal, Namespace, URIRef
+from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 
 from kg.crossborder import Counts, decide, facts_of
 from kg.errors import OntologyError
+from kg.namespaces import MG
 from kg.ontology import Ontology, load_ontology
+from kg.store import Changeset, Graphs
 from tests.helpers import demo_client, edit_module
 
-MG = Namespace("https://w3id.org/medgrade/def#")
 PI = str(MG.PersonalInformation)
 SENSITIVE = str(MG.IdentityDocumentInformation)  # sensitive, not health-related
 HEALTH = str(MG.HealthPhysiologicalInformation)
@@ -207,6 +208,17 @@ def test_end_to_end_on_the_demo_hospital(tmp_path: Path) -> None:
         assert {m["required_by"] for m in body["missing_evidence"]} == {"security_assessment", "XB-pipl"}
         assert all(
             "提供记录" in m["message_zh"] and "cannot record" in m["message_en"] for m in body["missing_evidence"]
+        )
+        # a destination that does not say whether it is abroad is taken to be (fail closed)
+        svc = client.service  # type: ignore[attr-defined]
+        nhic = svc.ids.destination("nhic")
+        assert (str(MG.crossBorder), "false") in svc.store.about(str(nhic), Graphs.INVENTORY)
+        svc.store.apply(Changeset(Graphs.INVENTORY, removals=[(nhic, MG.crossBorder, Literal(False))]))
+        assert all(p != str(MG.crossBorder) for p, _ in svc.store.about(str(nhic), Graphs.INVENTORY))
+        unsure = check("/api/transfers/check", json={"asset": "ct-01-dicom-2026-09", "destination": "nhic"}).json()
+        assert unsure["allowed"] is False and unsure["mechanism"] == "prohibited"
+        assert any(
+            b["rule"] is None and "境外" in b["text_zh"] and "fail closed" in b["text_en"] for b in unsure["basis"]
         )
 
 

@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import problems
-from api.auth import Keys
+from api.auth import Keys, key_holder
 from kg import __version__
 from kg.errors import NotFoundError, ReadOnlyError, TooLargeError
 from kg.ontology import Ontology
@@ -159,13 +159,16 @@ def create_app(
         except Exception as exc:  # health reports a broken store, never fails
             log.warning("health: store check failed: %s", exc)
             store = {"descriptor": svc.store.descriptor, "ok": False}
-        return {
+        answer = {
             "status": "ok" if store["ok"] else "degraded",
             "version": __version__,
             "read_only": request.app.state.settings.read_only,
             "store": store,
             "ontology": {"directory": str(o.directory), "triples": len(o.graph), "levels": len(o.levels)},
         }
+        if store["ok"] and key_holder(request):  # who the institution is: for key holders only
+            answer["institution"] = svc.institution()
+        return answer
 
     @app.get("/api/ontology/{section}", summary="本体内容 / what the ontology defines")
     def ontology_section(section: str, request: Request) -> Any:

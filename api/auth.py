@@ -80,6 +80,14 @@ def caller(request: Request, role: str) -> Caller:
     return Caller(key)
 
 
+def key_holder(request: Request) -> bool:
+    """Whether the request carries a valid API key (any role); never raises (for /health)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return False
+    return apikeys.authenticate(request.app.state.keys.current(), token.strip()) is not None
+
+
 def require(role: str) -> Callable[[Request], Coroutine[Any, Any, Caller]]:
     """A FastAPI dependency: the caller, allowed ``role``."""
 

@@ -164,6 +164,32 @@ def post_review(
         return service(request).review([id], actor=who.name, justification=body.justification, day=body.reviewed_on)
 
 
+class ImportantData(BaseModel):
+    identified: bool = Field(
+        description="有关部门已告知或公开发布其为重要数据 / whether the authorities have notified or published it as "
+        "important data"
+    )
+    by: str = Field(min_length=1, max_length=1000, description="依据：部门、文号或目录 / what the finding rests on")
+    justification: str = Field(min_length=1, max_length=4000, description="说明（R13）/ why")
+
+
+@router.put(
+    "/assets/{id:path}/important-data",
+    summary="记录重要数据识别结论（数据管理员）/ record the identification as important data (steward)",
+    description="《促进和规范数据跨境流动规定》（2024）第二条：未被告知或公开发布为重要数据的，不需要作为重要数据申报出境安全评估。"
+    "记录结论及其依据（审计）；未记录时按生效级别判断（就高从严）。 / 2024 cross-border provisions art. 2: data not "
+    "notified or published as important data need not be declared as such. Records the finding and what it rests "
+    "on (audited); while unrecorded the effective level decides (the stricter reading).",
+)
+def put_important_data(
+    id: str, body: ImportantData, request: Request, who: Annotated[Caller, Depends(require("steward"))]
+) -> dict[str, Any]:
+    with request.app.state.write_lock:
+        return service(request).identify_important(
+            id, identified=body.identified, by=body.by, actor=who.name, justification=body.justification
+        )
+
+
 @router.get("/assets/{id:path}", summary="单个数据资产 / one asset")
 def get_asset(id: str, request: Request, _: Reader) -> dict[str, Any]:
     return service(request).asset(id)
@@ -271,10 +297,24 @@ def reload(request: Request, who: Annotated[Caller, Depends(require("admin"))]) 
         return service(request).reload(actor=who.name)
 
 
+Evidence = Annotated[
+    dict[Annotated[str, StringConstraints(max_length=200)], Annotated[str, StringConstraints(max_length=500)]],
+    Field(
+        max_length=20,
+        description="已具备的证明材料：种类 → 编号 / evidence in hand: kind (e.g. standard_contract_filing, "
+        "separate_consent, pi_impact_assessment, security_assessment_approval, pi_protection_certification, "
+        "hgr_filing_and_backup) → reference",
+    ),
+]
+PURPOSE = "申报的出境目的（可免予申报）/ the declared purpose that may exempt it: contract | hr | emergency"
+
+
 class TransferCheck(BaseModel):
     asset: str = Field(description="资产 / asset (id or IRI)")
     destination: str = Field(description="去向 / destination (id or IRI)")
     measures: list[str] = Field(default_factory=list, description="提供方声明的措施 / measures the provider declares")
+    purpose: str | None = Field(default=None, max_length=200, description=PURPOSE)
+    evidence: Evidence = Field(default_factory=dict)
 
 
 class FixFirst(BaseModel):
@@ -344,7 +384,112 @@ class TransferAnswer(BaseModel):
     response_model=TransferAnswer,
 )
 def transfer_check(body: TransferCheck, request: Request, _: Reader) -> dict[str, Any]:
-    return service(request).check_transfer(body.asset, body.destination, body.measures)
+    return service(request).check_transfer(body.asset, body.destination, body.measures, body.purpose, body.evidence)
+
+
+class TransferRecordIn(BaseModel):
+    asset: str = Field(max_length=500, description="所提供的资产 / the asset provided (id or IRI)")
+    destination: str = Field(max_length=500, description="去向 / destination (id or IRI)")
+    subjects: int = Field(ge=0, le=10**12, description="所涉人数（含敏感）/ people whose information it carried")
+    sensitive_subjects: int | None = Field(
+        default=None,
+        ge=0,
+        le=10**12,
+        description="其中敏感个人信息人数（默认：资产含敏感个人信息时为全部，否则 0）/ of whom with sensitive personal "
+        "information (default: all when the asset carries sensitive personal information, else 0)",
+    )
+    provided_on: dt.date | None = Field(
+        default=None, description="提供日期（默认今天，北京时间）/ the day (default today, Asia/Shanghai)"
+    )
+    purpose: str | None = Field(default=None, max_length=200, description=PURPOSE)
+    evidence: Evidence = Field(default_factory=dict)
+    justification: str = Field(default="", max_length=4000, description="说明（R13）/ why")
+
+
+@router.post(
+    "/transfers",
+    summary="登记数据提供记录（数据管理员）/ record a provision that happened (steward)",
+    description="登记一次已发生的数据提供（审计，R13）。去向在境外时，按自当年1月1日起（北京时间）各记录累计的人数判定出境机制"
+    "并保存在记录上；补登较早日期的记录时，当年其后的记录随之重新判定（`rechecked`）。缺少证明材料或被禁止的记录违反 R16。\n\n"
+    "Records a provision that happened (audited, R13). For a destination abroad the mechanism is judged from the "
+    "people of the year's records since 1 January (Asia/Shanghai), this one included, and kept on the record; a "
+    "back-dated record judges the later ones of its year again (`rechecked`). A record without the evidence its "
+    "mechanism requires, or one a prohibition forbids, violates R16.",
+)
+def post_transfer(
+    body: TransferRecordIn, request: Request, who: Annotated[Caller, Depends(require("steward"))]
+) -> dict[str, Any]:
+    with request.app.state.write_lock:
+        return service(request).record_transfer(
+            body.asset,
+            body.destination,
+            subjects=body.subjects,
+            sensitive=body.sensitive_subjects,
+            on=body.provided_on,
+            purpose=body.purpose,
+            evidence=body.evidence,
+            actor=who.name,
+            justification=body.justification,
+        )
+
+
+class EvidenceIn(BaseModel):
+    evidence: Evidence
+    justification: str = Field(default="", max_length=4000, description="说明（R13）/ why")
+
+
+@router.post(
+    "/transfers/{id}/evidence",
+    summary="为提供记录补充证明材料（数据管理员）/ add evidence to a transfer record (steward)",
+    description="为已登记的提供记录补充后来取得的证明材料（如标准合同备案编号），审计（R13）并重新校验 R16。 / "
+    "Attaches evidence obtained later (such as the standard-contract filing number) to a transfer record, audited "
+    "(R13), and validates R16 again.",
+)
+def post_transfer_evidence(
+    id: str, body: EvidenceIn, request: Request, who: Annotated[Caller, Depends(require("steward"))]
+) -> dict[str, Any]:
+    with request.app.state.write_lock:
+        return service(request).add_transfer_evidence(
+            id, body.evidence, actor=who.name, justification=body.justification
+        )
+
+
+@router.get(
+    "/transfers",
+    summary="某年的数据提供记录与出境累计 / a year's transfer records and cross-border totals",
+)
+def list_transfers(
+    request: Request,
+    _: Reader,
+    year: Annotated[
+        int | None, Query(ge=1900, le=9999, description="年份（默认今年）/ year (default this year)")
+    ] = None,
+) -> dict[str, Any]:
+    return service(request).transfer_records(year)
+
+
+class InstitutionIn(BaseModel):
+    name: str | None = Field(default=None, max_length=500, description="机构名称 / the institution's name")
+    ciio: bool | None = Field(
+        default=None,
+        description="是否为关键信息基础设施运营者 / whether it is a critical information infrastructure operator",
+    )
+    justification: str = Field(default="", max_length=4000, description="说明（R13）/ why")
+
+
+@router.get("/institution", summary="本机构记录 / the institution record")
+def get_institution(request: Request, _: Reader) -> dict[str, Any]:
+    return {"institution": service(request).institution()}
+
+
+@router.put("/institution", summary="设置本机构记录（管理员）/ set the institution record (admin)")
+def put_institution(
+    body: InstitutionIn, request: Request, who: Annotated[Caller, Depends(require("admin"))]
+) -> dict[str, Any]:
+    with request.app.state.write_lock:
+        return service(request).set_institution(
+            actor=who.name, name=body.name, ciio=body.ciio, justification=body.justification
+        )
 
 
 MAX_CLASSIFY = 10_000

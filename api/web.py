@@ -142,7 +142,40 @@ def dashboard(request: Request, _: Reader) -> HTMLResponse:
         problems=problems[:20],
         problem_count=len(problems),
         review=svc.overdue(limit=20),
+        cross_border=_cross_border_year(svc),
+        mechanisms=_mechanisms(svc),
     )
+
+
+def _mechanisms(svc: Service) -> dict[str, Any]:
+    """The ontology's cross-border mechanisms by notation (for their labels)."""
+    return {m.notation: m for m in svc.ontology.cross_border.mechanisms if m.notation}
+
+
+def _cross_border_year(svc: Service) -> dict[str, Any]:
+    """This year's transfer records for the dashboard: the year's totals against the count
+    thresholds (each marked reached or not), the totals by destination and mechanism, and how many
+    records are not compliant (R16). When the records cannot be judged (a kept mechanism the
+    ontology no longer has), the panel says so instead: ``{"error": ...}``."""
+    try:
+        records = svc.transfer_records()
+    except MedgradeError as exc:
+        return {"error": exc}
+    totals = records["totals"]
+    groups = totals["by_destination"]
+    return {
+        "year": records["year"],
+        "ciio": records["ciio"],
+        "records": len(records["items"]),
+        "subjects": totals["subjects"],
+        "sensitive_subjects": totals["sensitive_subjects"],
+        "thresholds": [
+            {**t, "total": totals.get(t["count"]) or 0, "reached": (totals.get(t["count"]) or 0) >= t["at_least"]}
+            for t in records["thresholds"]
+        ],
+        "by_destination": groups,
+        "not_compliant": sum(g["not_compliant"] for g in groups),
+    }
 
 
 @router.get("/assets", response_class=HTMLResponse)
@@ -251,6 +284,8 @@ def transfer_page(
     asset: Annotated[str | None, Query(max_length=500)] = None,
     destination: Annotated[str | None, Query(max_length=500)] = None,
     measures: Annotated[list[str] | None, Query()] = None,
+    purpose: Annotated[str | None, Query(max_length=200)] = None,
+    evidence: Annotated[list[str] | None, Query()] = None,
 ) -> HTMLResponse:
     from kg.transfer import asset_of
 
@@ -258,9 +293,13 @@ def transfer_page(
     destinations = svc.destinations()
     result: dict[str, Any] | None = None
     error: MedgradeError | None = None
+    # evidence for leaving the country: KIND=REFERENCE, one a line (blank lines ignored)
+    evidence_lines = [line.strip() for text in evidence or [] for line in text.splitlines() if line.strip()]
     if asset and destination:
         try:
-            result = svc.check_transfer(asset, destination, measures or [])
+            result = svc.check_transfer(
+                asset, destination, measures or [], purpose=purpose or None, evidence=evidence_lines
+            )
         except MedgradeError as exc:
             error = exc
     return render(
@@ -271,6 +310,11 @@ def transfer_page(
         destination=destination or "",
         chosen_measures=set(measures or []),
         measures=sorted(svc.ontology.measures, key=lambda m: m.label_zh),
+        purpose=purpose or "",
+        purposes=svc.ontology.cross_border.purposes,
+        evidence_text="\n".join(evidence_lines),
+        evidence_kinds=svc.ontology.cross_border.evidence,
+        mechanisms=_mechanisms(svc),
         result=result,
         error=error,
         fix_links={f["focus"]: asset_of(svc.ids, result["asset"], f["focus"]) for f in result["fix_first"]}

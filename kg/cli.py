@@ -826,6 +826,17 @@ def restore_command(
     console.print(f"已恢复 / restored: {count:,} quads → {store}", highlight=False)
 
 
+PURPOSE_HELP = (
+    "申报的出境目的（可免予申报）：contract | hr | emergency / the declared purpose that may exempt the "
+    "provision: contract | hr | emergency (crossborder.ttl)"
+)
+EVIDENCE_HELP = (
+    "已具备的证明材料 种类=编号（可重复），种类如 security_assessment_approval、standard_contract_filing、"
+    "pi_protection_certification、separate_consent、pi_impact_assessment、hgr_filing_and_backup / evidence in hand as "
+    "KIND=REFERENCE (repeatable)"
+)
+
+
 @app.command("check-transfer")
 def check_transfer_command(
     ctx: typer.Context,
@@ -834,13 +845,15 @@ def check_transfer_command(
     measure: Annotated[
         list[str] | None, typer.Option("--measure", help="提供方声明的措施（可重复）/ a measure the provider declares")
     ] = None,
+    purpose: Annotated[str | None, typer.Option("--purpose", help=PURPOSE_HELP)] = None,
+    evidence: Annotated[list[str] | None, typer.Option("--evidence", help=EVIDENCE_HELP)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
-    """检查数据能否提供给某去向及所缺措施 / may this asset go to that destination, and what is missing."""
+    """检查数据能否提供给某去向及所缺措施；境外去向并给出出境机制与所缺证明材料 / may this asset go to that destination, and what is missing (abroad: the cross-border mechanism and the evidence still missing)."""
     from kg.crossborder import mechanism_named
 
     with service_for(ctx) as svc:
-        answer = svc.check_transfer(asset, to, measure or [])
+        answer = svc.check_transfer(asset, to, measure or [], purpose, evidence or [])
         named = mechanism_named(svc.ontology, answer["mechanism"]) if answer.get("mechanism") else None
     if as_json:
         emit_json(answer)
@@ -980,6 +993,221 @@ def serve_command(
             highlight=False,
         )
         uvicorn.run(create_app(service=svc), host=host, port=port, log_level="info")
+
+
+institution_app = typer.Typer(
+    help="本机构（数据处理者）记录：名称、是否关键信息基础设施运营者 / the institution record (the data handler): "
+    "name and whether it is a critical information infrastructure operator",
+    no_args_is_help=True,
+)
+app.add_typer(institution_app, name="institution")
+
+
+def _print_institution(inst: dict[str, Any] | None) -> None:
+    if inst is None:
+        console.print(
+            "尚无本机构记录；出境判断按关键信息基础设施运营者处理 / no institution record yet; the cross-border "
+            "decision takes the institution to be a CIIO (medgrade institution set --name ...)",
+            highlight=False,
+        )
+        return
+    ciio = {True: "是 / yes", False: "否 / no", None: "未记录，按是处理 / not recorded, taken as yes"}[inst["ciio"]]
+    console.print(
+        f"本机构 / institution: {escape(inst['name'] or '')}\n  关键信息基础设施运营者 / CIIO: {ciio}", highlight=False
+    )
+
+
+@institution_app.command("set")
+def institution_set(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Option("--name", help="机构名称 / the institution's name")] = None,
+    ciio: Annotated[
+        bool | None,
+        typer.Option(
+            "--ciio/--not-ciio",
+            help="是否为关键信息基础设施运营者 / whether it is a critical information infrastructure operator",
+        ),
+    ] = None,
+    justification: Annotated[str, typer.Option("--justification", "-j", help="说明（R13）/ why")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+) -> None:
+    """设置本机构记录（审计，R13）/ set the institution record (audited, R13)."""
+    with service_for(ctx) as svc:
+        answer = svc.set_institution(actor=svc.settings.user, name=name, ciio=ciio, justification=justification)
+    if as_json:
+        emit_json(answer)
+        return
+    _print_institution(answer["institution"])
+
+
+@institution_app.command("show")
+def institution_show(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False
+) -> None:
+    """显示本机构记录 / show the institution record."""
+    with service_for(ctx) as svc:
+        inst = svc.institution()
+    if as_json:
+        emit_json(inst)
+        return
+    _print_institution(inst)
+
+
+@app.command("important-data")
+def important_data_command(
+    ctx: typer.Context,
+    asset: Annotated[str, typer.Argument(help="资产标识或 IRI / asset id or IRI")],
+    identified: Annotated[
+        bool,
+        typer.Option(
+            "--identified/--not-identified",
+            help="有关部门已告知或公开发布其为重要数据 / the authorities have (not) notified or published it as "
+            "important data",
+        ),
+    ],
+    by: Annotated[
+        str,
+        typer.Option("--by", help="依据：部门、文号或目录 / what the finding rests on: authority, notice or catalogue"),
+    ],
+    justification: Annotated[
+        str, typer.Option("--justification", "-j", help="说明（必填，R13）/ why (required, R13)")
+    ] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+) -> None:
+    """记录资产的重要数据识别结论（审计）；出境判断据此申报或不作为重要数据申报 / record whether the authorities identified an asset as important data (audited); the cross-border decision reads it."""
+    with service_for(ctx) as svc:
+        answer = svc.identify_important(
+            asset, identified=identified, by=by, actor=svc.settings.user, justification=justification
+        )
+    if as_json:
+        emit_json(answer)
+        return
+    said = "已识别为重要数据 / identified as important data" if identified else "未被告知为重要数据 / not notified"
+    console.print(f"{answer['id']}: {said} ({escape(answer['by'])})", highlight=False)
+
+
+transfer_app = typer.Typer(
+    help="数据提供记录（出境判断、R16）/ transfer records: provisions that happened, their cross-border mechanism, R16",
+    no_args_is_help=True,
+)
+app.add_typer(transfer_app, name="transfer")
+
+
+@transfer_app.command("record")
+def transfer_record(
+    ctx: typer.Context,
+    asset: Annotated[str, typer.Argument(help="所提供的资产标识或 IRI / the asset provided (id or IRI)")],
+    to: Annotated[str, typer.Option("--to", help="去向标识 / destination id")],
+    subjects: Annotated[
+        int, typer.Option("--subjects", min=0, help="所涉人数（含敏感）/ people whose information it carried")
+    ],
+    sensitive_subjects: Annotated[
+        int | None,
+        typer.Option(
+            "--sensitive-subjects",
+            min=0,
+            help="其中敏感个人信息人数（默认：资产含敏感个人信息时为全部，否则 0）/ of whom with sensitive personal "
+            "information (default: all when the asset carries sensitive personal information, else 0)",
+        ),
+    ] = None,
+    on: Annotated[
+        str | None, typer.Option("--on", help="提供日期 YYYY-MM-DD（默认今天，北京时间）/ the day (default today)")
+    ] = None,
+    purpose: Annotated[str | None, typer.Option("--purpose", help=PURPOSE_HELP)] = None,
+    evidence: Annotated[list[str] | None, typer.Option("--evidence", help=EVIDENCE_HELP)] = None,
+    justification: Annotated[str, typer.Option("--justification", "-j", help="说明（R13）/ why")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+) -> None:
+    """登记一次已发生的数据提供（审计）；境外去向按当年累计人数判定出境机制，补登较早日期时重新判定当年其后的记录（R16）/ record a provision that happened (audited); abroad, judge its mechanism by the year's cumulative people, and judge later records again when back-dated (R16)."""
+    from kg.clock import parse_day
+
+    day = parse_day(on, "--on") if on is not None else None
+    with service_for(ctx) as svc:
+        answer = svc.record_transfer(
+            asset,
+            to,
+            subjects=subjects,
+            sensitive=sensitive_subjects,
+            on=day,
+            purpose=purpose,
+            evidence=evidence or [],
+            actor=svc.settings.user,
+            justification=justification,
+        )
+    if as_json:
+        emit_json(answer)
+    else:
+        _print_record(answer)
+        for later in answer["rechecked"]:
+            console.print("重新判定 / judged again:", highlight=False)
+            _print_record(later)
+    raise typer.Exit(0 if answer["compliant"] else 1)
+
+
+def _print_record(r: dict[str, Any]) -> None:
+    verdict = "符合 / compliant" if r["compliant"] else "[red]R16 不符合 / not compliant[/]"
+    console.print(
+        f"{r['id']}: {escape(r['asset_id'])} → {escape(r['destination_id'])} {r['provided_on']}  "
+        f"{r['subjects']:,} 人 people (敏感 sensitive {r['sensitive_subjects']:,})  {verdict}",
+        highlight=False,
+    )
+    if r["mechanism"]:
+        year = r["counts"].get("with_this") or {}
+        console.print(
+            f"  出境机制 / mechanism: {r['mechanism']}   当年累计 / this year: {year.get('subjects', 0):,} "
+            f"(敏感 sensitive {year.get('sensitive_subjects', 0):,})",
+            highlight=False,
+        )
+    for p in r["prohibitions"]:
+        console.print(f"  禁止 / prohibited [{p['rule']}] {escape(p['label_zh'])} / {escape(p['label_en'])}")
+    for m in r["missing_evidence"]:
+        console.print(f"  [{m['required_by']}] {escape(m['message_zh'])}\n      {escape(m['message_en'])}")
+
+
+@transfer_app.command("evidence")
+def transfer_evidence(
+    ctx: typer.Context,
+    record: Annotated[str, typer.Argument(help="提供记录标识或 IRI / the transfer record (id or IRI)")],
+    evidence: Annotated[list[str], typer.Option("--evidence", help=EVIDENCE_HELP)],
+    justification: Annotated[str, typer.Option("--justification", "-j", help="说明（R13）/ why")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+) -> None:
+    """为提供记录补充证明材料（审计），并重新校验 R16 / add evidence obtained later to a transfer record (audited) and validate R16 again."""
+    with service_for(ctx) as svc:
+        answer = svc.add_transfer_evidence(record, evidence, actor=svc.settings.user, justification=justification)
+    if as_json:
+        emit_json(answer)
+    else:
+        _print_record(answer)
+    raise typer.Exit(0 if answer["compliant"] else 1)
+
+
+@transfer_app.command("list")
+def transfer_list(
+    ctx: typer.Context,
+    year: Annotated[int | None, typer.Option("--year", help="年份（默认今年）/ the year (default this year)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
+) -> None:
+    """列出某年的数据提供记录、出境机制与累计人数 / list a year's transfer records, their mechanisms and the year's totals."""
+    with service_for(ctx) as svc:
+        answer = svc.transfer_records(year)
+    if as_json:
+        emit_json(answer)
+        return
+    for r in answer["items"]:
+        _print_record(r)
+    t = answer["totals"]
+    console.print(
+        f"{answer['year']} 年累计出境 / provided abroad in {answer['year']}: {t['subjects']:,} 人 people, "
+        f"敏感 sensitive {t['sensitive_subjects']:,}",
+        highlight=False,
+    )
+    for th in answer["thresholds"]:
+        console.print(
+            f"  {th['rule']}: {th['count']} ≥ {th['at_least']:,} → {th['mechanism']}  "
+            f"{escape(th['label_zh'])} / {escape(th['label_en'])}",
+            highlight=False,
+        )
 
 
 apikey_app = typer.Typer(

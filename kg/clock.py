@@ -14,6 +14,11 @@ from kg.errors import InputError
 ZONE = ZoneInfo("Asia/Shanghai")
 
 
+def now() -> dt.datetime:
+    """The current time in UTC (one place to read the clock from)."""
+    return dt.datetime.now(dt.UTC)
+
+
 def today(fixed: dt.date | None = None) -> dt.date:
     """``fixed`` when given (``--as-of``), else ``MEDGRADE_TODAY``, else today in Asia/Shanghai."""
     if fixed is not None:
@@ -21,7 +26,7 @@ def today(fixed: dt.date | None = None) -> dt.date:
     from kg.settings import Settings
 
     configured = Settings().today
-    return configured if configured is not None else dt.datetime.now(ZONE).date()
+    return configured if configured is not None else local_date(now())
 
 
 def local_date(moment: dt.datetime) -> dt.date:

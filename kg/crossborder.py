@@ -1,4 +1,4 @@
-"""May this data leave the country (数据出境), and by which mechanism? (issue #20, first slice)
+"""May this data leave the country (数据出境), and by which mechanism? (issue #20)
 
 :func:`decide` is a pure function of the ontology's cross-border module (``crossborder.ttl``:
 mechanisms, data kinds, rules with their thresholds, prohibitions, evidence kinds, sources) and
@@ -14,11 +14,19 @@ module and the answer changes.
   transfer included (``with_this`` = ``year_before`` + this asset's subjects). Everyone whose
   personal information goes abroad counts toward the non-sensitive bounds (the stricter reading);
   when any of it is sensitive, they count toward the sensitive bounds too.
-* A rule applies when one of its data kinds is the asset's, its ``mg:handlerIsCIIO`` (if any)
+* A rule applies when one of its data kinds is the asset's, its ``mg:forPurpose`` (if any) is
+  the purpose the transfer declares, its ``mg:whenIdentifiedAsImportant`` (if any) is the
+  asset's recorded identification as important data (unrecorded matches neither value: the
+  level decides, and the basis says so), its ``mg:handlerIsCIIO`` (if any)
   equals the handler's status, and the counts lie within its bounds (rules with bounds need a
   known count; ``mg:subjectCountUnknown`` rules apply only without one). The handler's CIIO
   status is unknown until the institution record exists: unknown is taken as a CIIO (就高从严),
   and the basis says so.
+* A rule that applies removes the rules it ``mg:lifts`` (the exemptions by declared purpose
+  lift the declarations by count; a prohibition is never lifted).
+* A transfer record gives its own counts (``provided``: N people, M of them sensitive); a
+  check reads the asset's subject count (all of them sensitive when any of its personal
+  information is).
 * The mechanism is the strictest (``mg:strictness``) of the rules that apply; the prohibitions
   are the ``mg:Prohibition`` rules that apply and any rule whose mechanism permits no transfer.
   The evidence required: one of the mechanism's ``mg:satisfiedBy`` kinds and every
@@ -34,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kg.errors import MedgradeError
-from kg.ontology import Ontology
+from kg.ontology import Ontology, in_order
 from kg.vocabulary import CrossBorderMechanism, CrossBorderRule, EvidenceKind
 
 
@@ -62,6 +70,9 @@ class Facts:
     genetic: bool = False  # human genetic resource information
     ciio: bool | None = None  # the handler is a CIIO (None: unknown, taken as yes)
     year_before: Counts = field(default_factory=Counts)  # provided abroad earlier this year
+    provided: Counts | None = None  # a transfer record's own counts (else from subjects/sensitive)
+    purpose: str | None = None  # IRI of the mg:TransferPurpose the transfer declares
+    important_identified: bool | None = None  # the authorities' identification as important data (None: unrecorded)
 
 
 def facts_of(
@@ -72,6 +83,9 @@ def facts_of(
     subjects: int | None = None,
     ciio: bool | None = None,
     year_before: Counts | None = None,
+    provided: Counts | None = None,
+    purpose: str | None = None,
+    important_identified: bool | None = None,
 ) -> Facts:
     """:class:`Facts` from IRIs: the effective level, the personal-information concepts the asset
     carries and its business categories (for the markers of the cross-border module)."""
@@ -87,6 +101,9 @@ def facts_of(
         genetic=bool(concepts & cb.human_genetic),
         ciio=ciio,
         year_before=year_before or Counts(),
+        provided=provided,
+        purpose=purpose,
+        important_identified=important_identified,
     )
 
 
@@ -139,6 +156,8 @@ def _kinds(onto: Ontology, facts: Facts) -> set[str]:
     cb = onto.cross_border
     by_iri = {k.iri: k.notation or "" for k in cb.data_kinds}
     kinds = {by_iri.get(cb.level_kinds.get(facts.level or "", "")) or ""} - {""}
+    if facts.important_identified is True:  # the authorities' word counts whatever the level says
+        kinds.add("important")
     if facts.personal:
         kinds.add("personal")
     if facts.health:
@@ -154,9 +173,16 @@ def _within(value: int, low: int | None, high: int | None) -> bool:
     return (low is None or value >= low) and (high is None or value <= high)
 
 
-def _applies(rule: CrossBorderRule, kinds: set[str], by_iri: dict[str, str], ciio: bool, counts: Counts | None) -> bool:
+def _applies(
+    rule: CrossBorderRule, kinds: set[str], by_iri: dict[str, str], facts: Facts, counts: Counts | None
+) -> bool:
     if not {by_iri.get(k) for k in rule.data_kinds} & kinds:
         return False
+    if rule.purposes and facts.purpose not in rule.purposes:
+        return False
+    if rule.when_identified is not None and facts.important_identified is not rule.when_identified:
+        return False
+    ciio = True if facts.ciio is None else facts.ciio
     if rule.handler_ciio is not None and rule.handler_ciio != ciio:
         return False
     if rule.count_unknown:
@@ -183,10 +209,11 @@ def decide(onto: Ontology, facts: Facts) -> Decision:
         )
     by_iri = {k.iri: k.notation or "" for k in cb.data_kinds}
     kinds = _kinds(onto, facts)
-    ciio = True if facts.ciio is None else facts.ciio
     this = (
         Counts()
         if not facts.personal
+        else facts.provided
+        if facts.provided is not None
         else None
         if facts.subjects is None
         else Counts(facts.subjects, facts.subjects if facts.sensitive else 0)
@@ -197,7 +224,9 @@ def decide(onto: Ontology, facts: Facts) -> Decision:
         if this is None
         else Counts(before.subjects + this.subjects, before.sensitive_subjects + this.sensitive_subjects)
     )
-    rules = tuple(r for r in cb.rules if _applies(r, kinds, by_iri, ciio, with_this))
+    applying = [r for r in cb.rules if _applies(r, kinds, by_iri, facts, with_this)]
+    lifted = {i for r in applying for i in r.lifts}  # an exemption by declared purpose (never a prohibition)
+    rules = tuple(r for r in applying if r.iri not in lifted or r.prohibition)
     if not rules:
         raise MedgradeError(
             f"no cross-border rule applies to data of kind {', '.join(sorted(kinds))}: the decision fails closed; "
@@ -222,26 +251,24 @@ def decide(onto: Ontology, facts: Facts) -> Decision:
                 "infrastructure operator; it is taken to be one (the stricter reading, 就高从严).",
             }
         )
-    evidence: list[dict[str, Any]] = []
-    if not prohibitions and mechanism.permits_transfer:
-        alternatives = [e for e in (cb.evidence_kind(i) for i in mechanism.satisfied_by) if e is not None]
-        if alternatives:
-            evidence.append(
-                {
-                    "required_by": mechanism.notation,
-                    "any_of": [_evidence_ref(e) for e in alternatives],
-                    "sources": list(mechanism.sources),
-                }
-            )
-        seen: set[tuple[str | None, str]] = set()
-        for r in rules:
-            for iri in r.evidence:
-                e = cb.evidence_kind(iri)
-                if e is not None and (r.notation, iri) not in seen:
-                    seen.add((r.notation, iri))
-                    evidence.append(
-                        {"required_by": r.notation, "any_of": [_evidence_ref(e)], "sources": list(e.sources)}
-                    )
+    if "important" in kinds and facts.important_identified is None:
+        basis.append(
+            {
+                "rule": None,
+                "iri": None,
+                "label_zh": "重要数据识别结论未记录",
+                "label_en": "the identification as important data is not recorded",
+                "mechanism": None,
+                "status": "default",
+                "sources": [],
+                "text_zh": "资产的生效级别为重要数据，但尚未记录有关部门是否已告知或公开发布其为重要数据；按重要数据处理"
+                "（就高从严）。记录识别结论：medgrade important-data。",
+                "text_en": "The asset's effective level is important data, but whether the authorities have notified or "
+                "published it as important data is not recorded; it is treated as important data (the stricter "
+                "reading). Record the finding with medgrade important-data.",
+            }
+        )
+    evidence = required_evidence(onto, mechanism, rules, prohibitions)
     counts: dict[str, Any] = {
         "subjects": None if this is None else this.subjects,
         "sensitive_subjects": None if this is None else this.sensitive_subjects,
@@ -255,5 +282,86 @@ def decide(onto: Ontology, facts: Facts) -> Decision:
         prohibitions=prohibitions,
         basis=tuple(basis),
         counts=counts,
-        evidence=tuple(evidence),
+        evidence=evidence,
+    )
+
+
+def required_evidence(
+    onto: Ontology,
+    mechanism: CrossBorderMechanism,
+    rules: Iterable[CrossBorderRule],
+    prohibitions: Iterable[CrossBorderRule] = (),
+) -> tuple[dict[str, Any], ...]:
+    """What must be in hand: one of the mechanism's ``mg:satisfiedBy`` kinds, and every
+    ``mg:requiresEvidence`` of ``rules``; nothing when prohibited (nothing lifts it). Each item:
+    ``required_by`` (mechanism or rule notation), ``any_of`` (evidence kinds), ``sources``."""
+    cb = onto.cross_border
+    if list(prohibitions) or not mechanism.permits_transfer:
+        return ()
+    evidence: list[dict[str, Any]] = []
+    alternatives = [e for e in (cb.evidence_kind(i) for i in mechanism.satisfied_by) if e is not None]
+    if alternatives:
+        evidence.append(
+            {
+                "required_by": mechanism.notation,
+                "any_of": [_evidence_ref(e) for e in alternatives],
+                "sources": list(mechanism.sources),
+            }
+        )
+    seen: set[tuple[str | None, str]] = set()
+    for r in rules:
+        for iri in r.evidence:
+            e = cb.evidence_kind(iri)
+            if e is not None and (r.notation, iri) not in seen:
+                seen.add((r.notation, iri))
+                evidence.append({"required_by": r.notation, "any_of": [_evidence_ref(e)], "sources": list(e.sources)})
+    return tuple(evidence)
+
+
+def missing_evidence(required: Iterable[dict[str, Any]], given: Iterable[str]) -> list[dict[str, Any]]:
+    """The items of ``required`` that none of the ``given`` evidence kinds (IRIs) satisfies, each
+    with a bilingual message (severity Violation: R16 for a record, not allowed for a check)."""
+    have = set(given)
+    missing = []
+    for item in required:
+        if any(e["iri"] in have for e in item["any_of"]):
+            continue
+        names_zh = "或".join(e["label_zh"] for e in item["any_of"])
+        names_en = " or ".join(e["label_en"] for e in item["any_of"])
+        missing.append(
+            {
+                **item,
+                "severity": "Violation",
+                "message_zh": f"出境前须具备：{names_zh}（{item['required_by']}），尚未登记",
+                "message_en": f"before leaving the country this needs: {names_en} ({item['required_by']}), "
+                "which is not recorded",
+            }
+        )
+    return missing
+
+
+def stored_decision(
+    onto: Ontology, mechanism: str, rules: Iterable[str], kinds: Iterable[str], counts: dict[str, Any]
+) -> Decision:
+    """A :class:`Decision` from what a transfer record keeps of its judgment (the mechanism and
+    rule IRIs, the data-kind notations and the counts); rules no longer in the ontology are
+    named by IRI only in the basis. Fails when the mechanism is unknown (fail closed)."""
+    cb = onto.cross_border
+    named = next((m for m in cb.mechanisms if m.iri == mechanism), None)
+    if named is None:
+        raise MedgradeError(
+            f"a transfer record was judged by the mechanism <{mechanism}>, which the ontology no longer has",
+            f"提供记录判定的出境机制 <{mechanism}> 已不在本体中",
+        )
+    found = [r for r in (cb.rule(i) for i in rules) if r is not None]
+    ordered = tuple(in_order(found))
+    prohibitions = tuple(r for r in ordered if r.prohibition or not r.mechanism.permits_transfer)
+    return Decision(
+        mechanism=named,
+        kinds=tuple(sorted(kinds)),
+        rules=ordered,
+        prohibitions=prohibitions,
+        basis=tuple(_rule_item(r) for r in ordered),
+        counts=counts,
+        evidence=required_evidence(onto, named, ordered, prohibitions),
     )

@@ -70,6 +70,14 @@ class Ids:
     def record(self) -> URIRef:
         return self._under("record", uuid.uuid4().hex)
 
+    def new_transfer_record(self) -> URIRef:
+        """A new transfer record (数据提供记录): not under its asset, so re-importing the asset
+        never removes the records of what was provided."""
+        return self._under("transfer-record", uuid.uuid4().hex[:16])
+
+    def transfer_record_of(self, record_id: str) -> URIRef:
+        return self._under("transfer-record", record_id)
+
     def local_id(self, iri: str, kind: str = "asset") -> str | None:
         """The id of an IRI minted here as ``kind`` (asset, device, destination), else None."""
         prefix = f"{self.base}{kind}/"

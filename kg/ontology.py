@@ -864,6 +864,8 @@ class _Builder:
                     )
                 )
         prohibitions = set(self.instances(MG.Prohibition))
+        purposes = in_order(Sourced(**self.sourced_fields(s)) for s in self.instances(MG.TransferPurpose))
+        purpose_iris = {p.iri for p in purposes}
         rules = []
         for s in self.instances(MG.CrossBorderRule):
             mechanism = self.one(s, MG.mechanism)
@@ -891,6 +893,7 @@ class _Builder:
                 )
                 continue
             try:
+                identified = self.boolean(s, MG.whenIdentifiedAsImportant)
                 ciio = self.boolean(s, MG.handlerIsCIIO)
                 unknown = bool(self.boolean(s, MG.subjectCountUnknown))
                 bounds = [
@@ -909,9 +912,16 @@ class _Builder:
                 self.problem(
                     s, "has no skos:definition in zh and en (its text)", "缺少中英文 skos:definition（规则文字）"
                 )
+            for_purposes = self.iris(s, MG.forPurpose)
+            if set(for_purposes) - purpose_iris:
+                self.problem(s, "mg:forPurpose is not a mg:TransferPurpose", "mg:forPurpose 的值不是出境目的")
+                continue
             rules.append(
                 CrossBorderRule(
                     **fields,
+                    purposes=for_purposes,
+                    when_identified=identified,
+                    lifts=self.iris(s, MG.lifts),
                     mechanism=mechanisms[str(mechanism)],
                     data_kinds=applies,
                     evidence=required,
@@ -924,6 +934,15 @@ class _Builder:
                     sensitive_at_most=bounds[3],
                 )
             )
+        rule_iris = {r.iri for r in rules}
+        for r in rules:
+            for lifted in r.lifts:
+                if lifted not in rule_iris or URIRef(lifted) in prohibitions:
+                    self.problem(
+                        URIRef(r.iri),
+                        f"mg:lifts <{lifted}> is not a cross-border rule that may be lifted (a prohibition never is)",
+                        f"mg:lifts 的值 <{lifted}> 不是可免除的出境规则（禁止性规则不能被免除）",
+                    )
         level_kinds = {}
         for lv in levels:
             kind = self.one(URIRef(lv), MG.crossBorderDataKind)
@@ -941,6 +960,7 @@ class _Builder:
             data_kinds=tuple(kinds),
             evidence=tuple(evidence),
             rules=tuple(in_order(rules)),
+            purposes=tuple(purposes),
             level_kinds=level_kinds,
             health_related=self.marked(MG.healthRelatedInformation),
             human_genetic=self.marked(MG.humanGeneticResourceInformation),

@@ -9,7 +9,7 @@ import datetime as dt
 import hashlib
 import tempfile
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -266,9 +266,13 @@ class Service:
         if self.today() < demo_day:  # its last-reviewed dates are not "in the future" on a machine set earlier
             self.as_of = demo_day
         try:
-            return self.import_files(files, progress=progress, why="示范医院 / demo hospital")
+            report = self.import_files(files, progress=progress, why="示范医院 / demo hospital")
         finally:
             self.as_of = previous
+        from kg.demo.records import load_demo_records
+
+        load_demo_records(self)  # the institution record and the demo's transfer records (数据出境)
+        return report
 
     # --- import --------------------------------------------------------------------------------
     def plan(self, paths: Sequence[Path], progress: Progress | None = None) -> ImportPlan:
@@ -726,11 +730,57 @@ class Service:
 
         return add_derivation(self, source, target, **kwargs)
 
-    def check_transfer(self, asset: str, destination: str, measures: Iterable[str] = ()) -> dict[str, Any]:
-        """May ``asset`` go to ``destination`` (with the ``measures`` the provider declares)?"""
+    def check_transfer(
+        self,
+        asset: str,
+        destination: str,
+        measures: Iterable[str] = (),
+        purpose: str | None = None,
+        evidence: Iterable[str] | Mapping[str, str] = (),
+    ) -> dict[str, Any]:
+        """May ``asset`` go to ``destination`` (with the ``measures`` the provider declares, the
+        ``purpose`` and ``evidence`` for leaving the country)?"""
         from kg.transfer import check_transfer
 
-        return check_transfer(self, asset, destination, measures)
+        return check_transfer(self, asset, destination, measures, purpose, evidence)
+
+    # --- leaving the country: the institution and transfer records (kg.institution, kg.transfer_records)
+    def institution(self) -> dict[str, Any] | None:
+        from kg.institution import institution
+
+        inst = institution(self)
+        return inst.to_dict() if inst else None
+
+    def set_institution(self, **kwargs: Any) -> dict[str, Any]:
+        from kg.institution import set_institution
+
+        return set_institution(self, **kwargs)
+
+    def identify_important(self, ref: str, **kwargs: Any) -> dict[str, Any]:
+        """Record the authorities' identification of an asset as important data (see
+        :func:`kg.stewardship.identify_important`)."""
+        from kg.stewardship import identify_important
+
+        return identify_important(self, ref, **kwargs)
+
+    def record_transfer(self, asset: str, destination: str, **kwargs: Any) -> dict[str, Any]:
+        """Record a provision that happened (see :func:`kg.transfer_records.record_transfer`)."""
+        from kg.transfer_records import record_transfer
+
+        return record_transfer(self, asset, destination, **kwargs)
+
+    def add_transfer_evidence(
+        self, record: str, evidence: Iterable[str] | Mapping[str, str], **kwargs: Any
+    ) -> dict[str, Any]:
+        """Attach evidence to a transfer record (see :func:`kg.transfer_records.add_evidence`)."""
+        from kg.transfer_records import add_evidence
+
+        return add_evidence(self, record, evidence, **kwargs)
+
+    def transfer_records(self, year: int | None = None) -> dict[str, Any]:
+        from kg.transfer_records import transfer_records
+
+        return transfer_records(self, year)
 
     def reload(self, actor: str | None = None) -> dict[str, Any]:
         """Reload the ontology and shapes from their files (after an edit in Protégé) and
@@ -870,7 +920,7 @@ class Service:
         from kg import clock
 
         fixed = self.as_of or self.settings.today
-        return fixed if fixed is not None else dt.datetime.now(clock.ZONE).date()  # no Settings() per call
+        return fixed if fixed is not None else clock.local_date(clock.now())  # no Settings() per call
 
     def review_clock(self) -> tuple[dt.date, dt.date]:
         """(today, cutoff): an asset last reviewed before the cutoff is overdue (R15); the

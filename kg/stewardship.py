@@ -275,3 +275,45 @@ def review(
         svc.lineage_change,
     )
     return {"reviewed_on": when.isoformat(), "reviewed": records, "validation": report.to_dict()}
+
+
+def identify_important(
+    svc: Service, ref: str, *, identified: bool, by: str, actor: str, justification: str
+) -> dict[str, Any]:
+    """Record whether the authorities have notified or published ``ref`` as important data
+    (2024 cross-border provisions art. 2), with what the finding rests on (``by``: the notice,
+    catalogue or authority), audited (R13). The cross-border decision reads it: identified, the
+    data is important data whatever its level; not identified, it need not be declared as
+    important data (XB-important-not-notified); unrecorded, the level decides. Transfer records
+    keep their judgment until a record of their year is written."""
+    why = _why(justification)
+    basis = (by or "").strip()
+    if not basis:
+        raise InputError(
+            "say what the finding rests on (--by: the notice, catalogue or authority)",
+            "请说明识别结论的依据（--by：告知或发布的部门、文号或目录）",
+        )
+    if len(basis) > 1000:
+        raise InputError("--by is longer than 1,000 characters", "识别依据超过 1000 个字符")
+    asset = resolve(svc.store, svc.ids, ref)
+    removals = _existing(svc, asset, MG.importantDataIdentified) + _existing(svc, asset, MG.importantDataIdentifiedBy)
+    triples: list[Triple] = [
+        (asset, MG.importantDataIdentified, Literal(identified, datatype=XSD.boolean)),
+        (asset, MG.importantDataIdentifiedBy, Literal(basis)),
+    ]
+    rec, quads = governance_record(svc, MG.ChangeRecord, actor, why, asset)
+    svc.lineage_state()  # as before the change
+    report = svc.change(
+        Changeset(Graphs.INVENTORY, triples=triples, removals=removals, extra=quads),
+        {asset},
+        False,
+        svc.lineage_change,
+    )
+    return {
+        "asset": str(asset),
+        "id": svc.ids.local_id(str(asset)) or str(asset),
+        "identified": identified,
+        "by": basis,
+        "record": str(rec),
+        "validation": report.to_dict(),
+    }

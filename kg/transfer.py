@@ -16,11 +16,12 @@ closed (issue #15: a level is never silently too low):
   level blocks the transfer until it is fixed: the level the check compares is then not one
   to rely on.
 
-* leaving the country (issue #20): for a destination with ``mg:crossBorder true``,
-  :func:`kg.crossborder.decide` gives the mechanism, the prohibitions, the basis, the counts and
-  the evidence the mechanism and PIPL require. Evidence can only be recorded with transfer
-  records (a later slice), so all of it is missing: any personal information abroad is not
-  allowed yet. For a domestic destination ``mechanism`` is null and the other keys are empty.
+* leaving the country (issue #20): for a destination not recorded as domestic (``mg:crossBorder
+  false``), :func:`kg.crossborder.decide` gives the mechanism, the prohibitions, the basis, the
+  counts (people provided abroad this year by the transfer records, plus this asset's) and the
+  evidence the mechanism and PIPL require, of which the check lists what the caller did not give
+  (``evidence``: kind → reference) and the declared ``purpose`` may exempt. For a domestic
+  destination ``mechanism`` is null and the other keys are empty.
 
 ``allowed`` is true only when none of these finds anything. An error while checking propagates
 (the caller answers with an error, never "allowed"). Nothing is written.
@@ -29,14 +30,14 @@ closed (issue #15: a level is never silently too low):
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 from rdflib import Literal, URIRef
 
 from kg.answers import asset_facts, resolve
-from kg.crossborder import decide, facts_of
+from kg.crossborder import decide, facts_of, missing_evidence
 from kg.errors import MedgradeError, NotFoundError
 from kg.ids import Ids, check_id
 from kg.namespaces import MG, PROV, RDF
@@ -52,7 +53,8 @@ LINEAGE_RULES = frozenset({"R8"})  # on the activities of the witness path
 FIX_FIRST_KEYS = ("rule", "severity", "focus", "focus_id", "message_zh", "message_en")
 
 
-def _destination(svc: Service, ref: str) -> URIRef:
+def destination_iri(svc: Service, ref: str) -> URIRef:
+    """A destination of the inventory by id or IRI; NotFoundError when there is none."""
     text = ref.strip()
     iri = URIRef(text) if text.startswith(("http://", "https://", "urn:")) else svc.ids.destination(check_id(text))
     if not svc.store.ask(
@@ -76,10 +78,21 @@ def _validator(svc: Service) -> Validator:
     return Validator(shared.store, shared.shapes, shared.ids)
 
 
-def check_transfer(svc: Service, asset_ref: str, destination_ref: str, measures: Iterable[str] = ()) -> dict[str, Any]:
+def check_transfer(
+    svc: Service,
+    asset_ref: str,
+    destination_ref: str,
+    measures: Iterable[str] = (),
+    purpose: str | None = None,
+    evidence: Iterable[str] | Mapping[str, str] = (),
+) -> dict[str, Any]:
+    from kg.transfer_records import parse_evidence, purpose_iri
+
     onto = svc.ontology
+    declared_purpose = purpose_iri(onto, purpose)
+    given = parse_evidence(onto, evidence)
     asset = resolve(svc.store, svc.ids, asset_ref)
-    dest = _destination(svc, destination_ref)
+    dest = destination_iri(svc, destination_ref)
     declared = [onto.measures.find(m) for m in measures]
     validator = _validator(svc)
     view = ox.Store()
@@ -111,7 +124,11 @@ def check_transfer(svc: Service, asset_ref: str, destination_ref: str, measures:
     flag = facts.value(dest, URIRef(f"{MG}crossBorder"))
     # fail closed: only a recorded boolean false makes a destination domestic
     domestic = isinstance(flag, Literal) and flag.toPython() is False
-    border = _domestic() if domestic else cross_border(svc, asset, level, flag_recorded=flag is not None)
+    border = (
+        _domestic()
+        if domestic
+        else cross_border(svc, asset, level, flag_recorded=flag is not None, purpose=declared_purpose, evidence=given)
+    )
     return {
         "asset": str(asset),
         "destination": str(dest),
@@ -163,6 +180,14 @@ def asset_personal_information(svc: Service, asset: URIRef) -> tuple[set[str], s
     return personal, broader, count
 
 
+def important_identification(svc: Service, asset: URIRef) -> bool | None:
+    """Whether the authorities identified ``asset`` as important data (None: not recorded)."""
+    value = next(
+        (o for p, o in svc.store.about(str(asset), Graphs.INVENTORY) if p == str(MG.importantDataIdentified)), None
+    )
+    return None if value is None else value in ("true", "1")
+
+
 UNRECORDED_FLAG: dict[str, Any] = {
     "rule": None,
     "iri": None,
@@ -177,29 +202,36 @@ UNRECORDED_FLAG: dict[str, Any] = {
 }
 
 
-def cross_border(svc: Service, asset: URIRef, level: dict[str, Any], flag_recorded: bool = True) -> dict[str, Any]:
-    """The leaving-the-country keys of the check for ``asset`` (``level``: its level answer):
-    mechanism, prohibitions, basis, counts and the evidence missing (all of it in this version:
-    evidence is recorded with transfer records, which do not exist yet). ``flag_recorded``
-    false: the destination does not say whether it is abroad (境外) and is taken to be."""
+def cross_border(
+    svc: Service,
+    asset: URIRef,
+    level: dict[str, Any],
+    flag_recorded: bool = True,
+    purpose: str | None = None,
+    evidence: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The leaving-the-country keys of the check for ``asset`` (``level``: its level answer) as if
+    provided today: mechanism, prohibitions, basis, counts (this year's transfer records before
+    it) and the evidence still missing from ``evidence`` (kind IRI → reference). ``purpose``: the
+    declared purpose (IRI). ``flag_recorded`` false: the destination does not say whether it is
+    abroad (境外) and is taken to be."""
+    from kg.transfer_records import handler_is_ciio, year_before
+
     onto = svc.ontology
     personal, categories, count = asset_personal_information(svc, asset)
     effective = level["effective"]["iri"] if level.get("effective") else None
-    decision = decide(onto, facts_of(onto, effective, personal, categories, count))
-    missing = []
-    for item in decision.evidence:
-        names_zh = "或".join(e["label_zh"] for e in item["any_of"])
-        names_en = " or ".join(e["label_en"] for e in item["any_of"])
-        missing.append(
-            {
-                **item,
-                "severity": "Violation",
-                "message_zh": f"出境前须具备：{names_zh}（{item['required_by']}）；本版本尚不能登记提供记录及其证明材料，"
-                "因此暂不允许出境。",
-                "message_en": f"before leaving the country this needs: {names_en} ({item['required_by']}); this version "
-                "cannot record transfers and their evidence yet, so it may not leave the country for now.",
-            }
-        )
+    facts = facts_of(
+        onto,
+        effective,
+        personal,
+        categories,
+        count,
+        ciio=handler_is_ciio(svc),
+        year_before=year_before(svc, svc.today()),
+        purpose=purpose,
+        important_identified=important_identification(svc, asset),
+    )
+    decision = decide(onto, facts)
     answer = decision.to_dict()
     basis = answer["basis"]
     if not flag_recorded:
@@ -209,7 +241,7 @@ def cross_border(svc: Service, asset: URIRef, level: dict[str, Any], flag_record
         "prohibitions": answer["prohibitions"],
         "basis": basis,
         "counts": answer["counts"],
-        "missing_evidence": missing,
+        "missing_evidence": missing_evidence(decision.evidence, (evidence or {}).keys()),
     }
 
 

@@ -390,6 +390,9 @@ class CrossBorderRule(Sourced):
     sensitive_at_most: int | None = None
     evidence: tuple[str, ...] = ()  # IRIs of mg:EvidenceKind, all required
     prohibition: bool = False
+    purposes: tuple[str, ...] = ()  # IRIs of mg:TransferPurpose: applies only when one is declared
+    when_identified: bool | None = None  # applies only when the asset's important-data identification is this
+    lifts: tuple[str, ...] = ()  # IRIs of the rules that no longer apply when this one does
 
     @property
     def counted(self) -> bool:
@@ -412,6 +415,9 @@ class CrossBorderRule(Sourced):
             "sensitive_at_most": self.sensitive_at_most,
             "evidence": list(self.evidence),
             "prohibition": self.prohibition,
+            "purposes": list(self.purposes),
+            "when_identified": self.when_identified,
+            "lifts": list(self.lifts),
         }
 
 
@@ -426,6 +432,7 @@ class CrossBorderRules:
     data_kinds: tuple[Sourced, ...] = ()
     evidence: tuple[EvidenceKind, ...] = ()
     rules: tuple[CrossBorderRule, ...] = ()
+    purposes: tuple[Sourced, ...] = ()  # mg:TransferPurpose
     level_kinds: dict[str, str] = field(default_factory=dict)
     health_related: frozenset[str] = frozenset()
     human_genetic: frozenset[str] = frozenset()
@@ -436,3 +443,6 @@ class CrossBorderRules:
 
     def evidence_kind(self, iri: str) -> EvidenceKind | None:
         return next((e for e in self.evidence if e.iri == iri), None)
+
+    def rule(self, iri: str) -> CrossBorderRule | None:
+        return next((r for r in self.rules if r.iri == iri), None)

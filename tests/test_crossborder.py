@@ -1,4 +1,4 @@
-"""Leaving the country (数据出境, issue #20, first slice): the decision by the ontology's
+"""Leaving the country (数据出境, issue #20): the decision by the ontology's
 cross-border rules (crossborder.ttl), failing closed, and its place in the transfer check.
 
 Every threshold's boundary, core and important data, data with no personal information, an
@@ -108,6 +108,31 @@ def test_important_data_needs_a_security_assessment(onto: Ontology) -> None:
     assert [e["any_of"][0]["notation"] for e in d.evidence] == ["security_assessment_approval"]
 
 
+def test_the_identification_as_important_data_decides_when_recorded(onto: Ontology) -> None:
+    unrecorded = decide(onto, facts_of(onto, str(MG.ImportantData), (), ciio=False))
+    assert [b["rule"] for b in unrecorded.basis] == ["XB-important", None]
+    assert "就高从严" in unrecorded.basis[1]["text_zh"] and "medgrade important-data" in unrecorded.basis[1]["text_en"]
+    # identified by the authorities: a security assessment, and no note
+    named = decide(onto, facts_of(onto, str(MG.ImportantData), (), ciio=False, important_identified=True))
+    assert named.mechanism.notation == "security_assessment" and [b["rule"] for b in named.basis] == ["XB-important"]
+    # identified at a lower level too: the authorities' word counts whatever the level says
+    low = decide(onto, facts_of(onto, G3, (), ciio=False, important_identified=True))
+    assert low.mechanism.notation == "security_assessment" and "important" in low.kinds
+    # not notified (2024 art. 2): not declared as important data; the other rules still apply
+    not_notified = decide(onto, facts_of(onto, str(MG.ImportantData), (), ciio=False, important_identified=False))
+    assert not_notified.mechanism.notation == "exempt"
+    assert [r.notation for r in not_notified.rules] == ["XB-important-not-notified"]
+    assert "第二条" in " ".join(not_notified.basis[0]["sources"])
+    with_pi = decide(
+        onto, facts_of(onto, str(MG.ImportantData), (PI,), subjects=150_000, ciio=False, important_identified=False)
+    )
+    assert with_pi.mechanism.notation == "standard_contract_or_certification"
+    assert [r.notation for r in with_pi.rules] == ["XB-pi-100k", "XB-pipl", "XB-important-not-notified"]
+    # core data stays core: nothing about important data lifts its prohibition
+    core = decide(onto, facts_of(onto, str(MG.CoreData), (), ciio=False, important_identified=False))
+    assert core.mechanism.notation == "prohibited"
+
+
 def test_no_personal_information_is_exempt(onto: Ontology) -> None:
     d = decide(onto, facts_of(onto, str(MG.GeneralData2), (), ciio=None))
     assert d.mechanism.notation == "exempt" and d.kinds == ("none",) and d.evidence == ()
@@ -181,7 +206,8 @@ def test_a_malformed_rule_is_a_located_problem(ontology_copy: Path, edit, messag
     assert found and "crossborder.ttl" in found[0].where
 
 
-def test_end_to_end_on_the_demo_hospital(tmp_path: Path) -> None:
+def test_end_to_end_on_the_demo_hospital(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MEDGRADE_TODAY", "2026-12-01")  # the demo's transfer records are of 2026
     with demo_client(tmp_path, ("reader",), "xb") as client:
         check = client.post  # type: ignore[attr-defined]
         # telemetry with no personal information, General-2, to the service centre abroad: exempt
@@ -193,21 +219,24 @@ def test_end_to_end_on_the_demo_hospital(tmp_path: Path) -> None:
         no = check("/api/transfers/check", json={"asset": "ct-01-dicom-2026-09", "destination": "mfr-global"}).json()
         assert no["allowed"] is False and no["mechanism"] == "prohibited"
         assert [p["rule"] for p in no["prohibitions"]] == ["XB-health-storage"]
-        assert no["counts"]["subjects"] == 3665 and no["counts"]["with_this"]["subjects"] == 3665
-        assert any(b["rule"] is None and "就高从严" in b["text_zh"] for b in no["basis"])
+        # the demo's records of 2026 provided 163,496 people abroad before this
+        assert no["counts"]["subjects"] == 3665 and no["counts"]["year_before"]["subjects"] == 163_496
+        assert no["counts"]["with_this"]["subjects"] == 163_496 + 3665
+        assert all(b["rule"] is not None for b in no["basis"])  # the institution record says: not a CIIO
         # the same asset to a domestic destination: no cross-border keys
         home = check("/api/transfers/check", json={"asset": "ct-01-dicom-2026-09", "destination": "nhic"}).json()
         assert home["mechanism"] is None and home["prohibitions"] == home["basis"] == home["missing_evidence"] == []
         assert home["counts"] == {}
-        # remote service records: personal information of 14 people, not health-related; the
-        # handler's CIIO status is unknown, so a security assessment, and its evidence is missing
+        # remote service records: personal information of 14 people, not health-related; with the
+        # year's 163,496 people before it, a standard contract, whose evidence is missing
         body = check(
             "/api/transfers/check", json={"asset": "mr-01-remote-service-2026q3", "destination": "mfr-global"}
         ).json()
-        assert body["allowed"] is False and body["mechanism"] == "security_assessment" and body["prohibitions"] == []
-        assert {m["required_by"] for m in body["missing_evidence"]} == {"security_assessment", "XB-pipl"}
+        assert body["allowed"] is False and body["prohibitions"] == []
+        assert body["mechanism"] == "standard_contract_or_certification"
+        assert {m["required_by"] for m in body["missing_evidence"]} == {"standard_contract_or_certification", "XB-pipl"}
         assert all(
-            "提供记录" in m["message_zh"] and "cannot record" in m["message_en"] for m in body["missing_evidence"]
+            "尚未登记" in m["message_zh"] and "not recorded" in m["message_en"] for m in body["missing_evidence"]
         )
         # a destination that does not say whether it is abroad is taken to be (fail closed)
         svc = client.service  # type: ignore[attr-defined]
@@ -226,16 +255,20 @@ def test_cli_prints_the_cross_border_answer(tmp_path: Path) -> None:
     from tests.test_cli_store import medgrade
 
     store = f"oxigraph:{tmp_path / 'db'}"
-    assert medgrade("--store", store, "init", "--demo", cwd=tmp_path).returncode == 0
+    env = {"MEDGRADE_TODAY": "2026-12-01"}
+    assert medgrade("--store", store, "init", "--demo", cwd=tmp_path, env=env).returncode == 0
+    assert medgrade("--store", store, "institution", "set", "--ciio", cwd=tmp_path, env=env).returncode == 0
     proc = medgrade(
-        "--store", store, "check-transfer", "mr-01-remote-service-2026q3", "--to", "mfr-global", cwd=tmp_path
+        "--store", store, "check-transfer", "mr-01-remote-service-2026q3", "--to", "mfr-global", cwd=tmp_path, env=env
     )
     assert proc.returncode == 1, proc.stderr
     text = proc.stdout
     assert "数据出境 / leaving the country: 数据出境安全评估 / security assessment (security_assessment)" in text
-    assert "依据 / basis:" in text and "XB-pi-ciio" in text and "就高从严" in text
+    assert "依据 / basis:" in text and "XB-pi-ciio" in text and "PIPL art. 40" in text
     assert "缺少证明材料 / missing evidence:" in text and "separate consent" in text
-    proc = medgrade("--store", store, "check-transfer", "ct-01-dicom-2026-09", "--to", "mfr-global", cwd=tmp_path)
+    proc = medgrade(
+        "--store", store, "check-transfer", "ct-01-dicom-2026-09", "--to", "mfr-global", cwd=tmp_path, env=env
+    )
     assert proc.returncode == 1 and "禁止 / prohibited [XB-health-storage]" in proc.stdout
-    proc = medgrade("--store", store, "check-transfer", "ct-01-dicom-2026-09", "--to", "nhic", cwd=tmp_path)
+    proc = medgrade("--store", store, "check-transfer", "ct-01-dicom-2026-09", "--to", "nhic", cwd=tmp_path, env=env)
     assert "数据出境" not in proc.stdout

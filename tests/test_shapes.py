@@ -67,8 +67,13 @@ EXPECTED: dict[str, list[tuple[str, str, str, str]]] = {
     "R13-violates": [("R13_When", "as", V, "2026-03-01"), ("R13_Who", "as", V, ""), ("R13_Why", "ap", V, "")],
     "R14-violates": [("R14_DeviceTyped", "dev", V, "dev"), ("R14_RawData", "a", V, "a")],
     "R15-violates": [("R15_Date", "bad", V, "last year"), ("R15_Overdue", "old", W, "2025-06-29")],
+    "R16-violates": [
+        ("R16_Evidence", "r2", V, "SeparateConsent"),
+        ("R16_Mechanism", "r1", V, "MechanismStandardContractOrCertification"),
+        ("R16_Prohibited", "r3", V, "ProhibitionHealthDataStorageAbroad"),
+    ],
 }
-RULES = ["R1", "R2", "R3", "R4", "R5", "R6", "R8", "R10", "R11", "R12", "R13", "R14", "R15"]
+RULES = ["R1", "R2", "R3", "R4", "R5", "R6", "R8", "R10", "R11", "R12", "R13", "R14", "R15", "R16"]
 FILES = sorted(FIXTURES.glob("*.ttl"))
 
 

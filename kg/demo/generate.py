@@ -5,7 +5,8 @@ raw data asset (labels, categories and personal-information flags come from the 
 templates), and derived data products in lineage chains up to five steps long: utilisation
 reports, a de-identified dose-registry submission, an anonymised training set, QC trend and
 quality reports, and outbound packages to the national information centre, the provincial QC
-centre, manufacturers and the internal research platform.
+centre, manufacturers, the internal research platform and a research partner abroad (whose
+provisions in 2026 are recorded by :mod:`kg.demo.records`).
 
 Deterministic: no randomness, no clock, no network. Every label is resolved through the ontology
 and every content requirement is checked (:func:`check`) before a file is written.
@@ -612,6 +613,7 @@ EXTRA_ITEMS: dict[str, tuple[tuple[str, str, str, str, tuple[str, ...], str], ..
 
 BASIC = ("完整性保护", "身份鉴别", "访问控制", "审计日志", "传输加密")
 LEVEL3 = (*BASIC, "最小权限", "共享前去标识化", "对外提供审批", "存储加密", "等保三级及以上系统存储", "禁止出境")
+LEVEL3_ABROAD = (*BASIC, "最小权限", "共享前去标识化", "对外提供审批", "存储加密")
 LEVEL4 = (*LEVEL3, "双人审批", "仅提供去标识化或匿名化衍生数据", "数字水印")
 
 
@@ -632,6 +634,10 @@ DESTINATIONS: tuple[Destination, ...] = (
     Destination("mfr-ct-svc", "华影医疗客户服务中心（远程运维平台）", "一般数据2级", True, False, 2, BASIC),
     Destination("mfr-vent-svc", "安澜生命科技售后服务中心", "一般数据2级", True, False, 2, BASIC),
     Destination("mfr-global", "西诺医疗全球远程服务平台（境外）", "一般数据2级", True, True, None, BASIC),
+    # A foreign research partner cleared for 一般数据3级: the measures of the domestic level-3
+    # destinations, except 禁止出境 (it is abroad) and 等保三级及以上系统存储 (graded protection is
+    # a domestic scheme); what leaving the country needs is judged per provision (kg/demo/records.py).
+    Destination("intl-research", "海外多中心影像研究联盟（境外）", "一般数据3级", True, True, None, LEVEL3_ABROAD),
     Destination("research", "医院临床科研大数据平台", "一般数据4级", False, False, 3, LEVEL4),
 )
 
@@ -661,6 +667,7 @@ class Asset:
     transfer_to: tuple[str, ...] = ()
     sensitive: bool = False  # carries sensitive personal information (not written; used by the checks)
     subjects_from: tuple[str, ...] = ()  # sources whose people the product is about (default: all)
+    declared_subjects: int | None = None  # a product also drawn from data not in the inventory: its own count
     reviewed: str = ""  # last-reviewed date (see DEMO_TODAY)
 
     @property
@@ -859,6 +866,7 @@ def derived_assets() -> list[Asset]:
         to: tuple[str, ...] = (),
         notes: str = "",
         subjects_from: Iterable[str] = (),
+        subjects: int | None = None,
     ) -> None:
         who, when, why = approval or ("", "", "")
         out.append(
@@ -877,6 +885,7 @@ def derived_assets() -> list[Asset]:
                 approval_note=why,
                 transfer_to=to,
                 subjects_from=tuple(subjects_from),
+                declared_subjects=subjects,
             )
         )
 
@@ -1040,6 +1049,48 @@ def derived_assets() -> list[Asset]:
             "经伦理审查（科研项目 KY-2026-118）批准：患者标识替换为带密钥哈希假名，密钥由信息中心单独保管",
         ),
         to=("research",),
+    )
+
+    # Leaving the country (issue #20, kg/demo/records.py): two de-identified products for the
+    # research partner abroad whose personal information is not health-related (patient
+    # identifiers and basic data, staff identifiers; the ontology's data templates of US
+    # worklists, DR reject analysis and DR operator logins name no health information).
+    drs = _of_type("EQ006")
+    add(
+        "pkg-intl-imaging-workflow-2026",
+        "影像检查预约与流程多中心研究数据集（去标识化）2026年1—10月（提供海外多中心影像研究联盟）",
+        "关联患者的使用记录",
+        "一般数据3级",
+        _ids(uss, "worklist", "2026-09") + _ids(uss, "worklist", "2026-10") + _ids(drs, "reject", "2026q3"),
+        "去标识化",
+        "医学工程处",
+        "研究假名;年龄组;性别;检查月份;检查类别;设备型号;预约至检查天数;检查时长（分钟）;废片原因;重拍次数",
+        approval=(
+            DSO,
+            "2026-11-12",
+            "按 GB/T 37964 删除姓名、出生日期、PatientID 与检查号，检查号替换为研究假名，年龄泛化为 5 岁组，"
+            "日期泛化到月，k-匿名 k≥10；仍属个人信息，出境前订立个人信息出境标准合同并备案",
+        ),
+        to=("intl-research",),
+        notes="含 2026年1—10月超声与 DR 检查患者（1—8月取自 RIS 归档，未单列入清单）；数据主体数量为去重患者数",
+        subjects=163420,
+    )
+    add(
+        "pkg-intl-dr-operators-2026q3",
+        "DR 操作人员工作负荷研究数据（假名化）2026Q3（提供海外多中心影像研究联盟）",
+        "操作人员身份",
+        "一般数据3级",
+        _ids(drs, "logins", "2026q3"),
+        "假名化",
+        "医学工程处",
+        "操作员假名;终端名称;登录月份;班次;在岗时长（小时）;登录次数",
+        approval=(
+            DSO,
+            "2026-11-18",
+            "操作员工号与姓名替换为带密钥哈希假名，登录时间泛化到月与班次，密钥由信息中心保管",
+        ),
+        to=("intl-research",),
+        notes="员工个人信息；本年向境外提供的个人信息累计已超过 10 万人，须订立标准合同（标准合同备案尚未覆盖本数据集）",
     )
 
     # 3. Anonymised training set for CT tube-failure prediction.
@@ -1451,7 +1502,12 @@ def fill_personal(o: Ontology, assets: dict[str, Asset], order: list[str]) -> No
         a.personal = bool(sources) and not removed
         a.sensitive = a.personal and any(s.sensitive for s in sources)
         counted = [assets[s] for s in a.subjects_from] if a.subjects_from else sources
-        a.subjects = sum(s.subjects or 0 for s in counted) if a.personal else None
+        total = sum(s.subjects or 0 for s in counted)
+        _require(
+            a.declared_subjects is None or a.declared_subjects >= total,
+            f"{a.id}: declared subject count {a.declared_subjects} below its sources' {total}",
+        )
+        a.subjects = (total if a.declared_subjects is None else a.declared_subjects) if a.personal else None
 
 
 def levels(o: Ontology, assets: dict[str, Asset], order: list[str]) -> tuple[dict[str, int], dict[str, int]]:
@@ -1651,6 +1707,19 @@ def check(o: Ontology, assets: list[Asset]) -> dict[str, object]:
     rank4 = o.level("一般数据4级").rank
     lineage4 = [a.id for a in empty if inherited[a.id] == rank4 and any(by_id[s].sensitive for s in a.sources)]
     _require(bool(lineage4), "an empty-level derived asset inheriting 一般数据4级")
+    # 9. leaving the country (kg/demo/records.py): a research partner abroad cleared for 一般数据3级
+    # and a product for it with non-sensitive personal information of at least as many people as
+    # the lower bound of the standard-contract rule (XB-pi-100k in the ontology).
+    abroad = {d.id for d in DESTINATIONS if d.cross_border and d.clearance == "一般数据3级"}
+    _require(bool(abroad), "a research partner abroad cleared for 一般数据3级")
+    bound = next((r.subjects_at_least for r in o.cross_border.rules if r.notation == "XB-pi-100k"), None)
+    _require(bound is not None, "the ontology has no rule XB-pi-100k")
+    to_abroad = [
+        a.id
+        for a in derived
+        if set(a.transfer_to) & abroad and a.personal and not a.sensitive and (a.subjects or 0) >= (bound or 0)
+    ]
+    _require(bool(to_abroad), f"a product abroad with personal information of {bound} people or more")
 
     # Outbound: only derived products leave; each fits its destination's clearance, except the
     # package downstream of the unapproved de-identification (the violation the demo shows).
@@ -1677,6 +1746,7 @@ def check(o: Ontology, assets: list[Asset]) -> dict[str, object]:
         "to_nhic": to_nhic,
         "outbound": [a.id for a in assets if a.transfer_to],
         "over_clearance": over,
+        "standard_contract_abroad": to_abroad,
     }
 
 

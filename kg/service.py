@@ -1002,6 +1002,12 @@ class Service:
             changed |= {URIRef(x) for x in levels().changed}
         return validator.validate(changed, before=before, derivations=derivations)
 
+    def write_unvalidated(self, changes: Changeset) -> None:
+        """Apply a change of the inventory that moves no level, without a validation run: for a
+        loader that validates the whole store afterwards (the demo's transfer records)."""
+        self._write_inventory(changes)
+        self.lineage_change()  # nothing to propagate; clears the pending-levels marker
+
     def external_write(self, quads: list[Quad]) -> str:
         """For a write made as SPARQL: the update operations that add ``quads`` (its audit
         record), the pending-levels marker and a new inventory version, to be sent in the

@@ -143,6 +143,7 @@ def load_demo_records(svc: Service) -> None:
                 on=t.on,
                 evidence=list(t.evidence),
                 justification=t.justification,
+                validate=False,  # Service.initialize validates the whole demo next
             )
     finally:
         svc.as_of = previous

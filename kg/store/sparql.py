@@ -55,6 +55,8 @@ SELECT_TYPES = "application/sparql-results+json"
 GRAPH_TYPES = "application/n-triples"
 BATCH = 2_000  # triples per request (Virtuoso's compiler gives up near 5,000 lines)
 BLANK_BATCH = 250  # triples per INSERT {…} WHERE {} (each template triple becomes SQL in Virtuoso)
+INLINE_ROOTS = 100  # subjects named inline (VALUES) in a change; more are staged (Virtuoso plans a
+# join with a staged graph badly: a whole-graph scan per change, seconds to a minute on the demo)
 SCOPE = "https://w3id.org/medgrade/"  # the store's graphs on a shared server (and those meta records)
 STAGING = "urn:medgrade:staging:"
 GRAPHS_TTL = 10.0  # seconds a listing of the store's graphs is reused
@@ -302,7 +304,10 @@ class SparqlStore:
         ``removals`` (or, with ``clear``, everything) from ``graph``; add ``triples`` to it and
         ``extra`` to theirs; make each stamp's object the only value of its subject's property.
         The data is staged first, in private graphs the operation reads (no ``VALUES``
-        branches and no graph variables in templates: Virtuoso mishandles both)."""
+        branches and no graph variables in templates: Virtuoso mishandles both). The subjects
+        are named inline in the pattern that finds their parts, up to :data:`INLINE_ROOTS`
+        (Virtuoso joins a staged list of them with a scan of the whole graph: up to a minute
+        for one subject of the demo hospital), and staged beyond that."""
         staging = f"{STAGING}{uuid.uuid4()}/"
         written = _written_stamp()
         self._last_written = str(written[2])
@@ -311,15 +316,16 @@ class SparqlStore:
         targets = [graph, *dict.fromkeys(q for *_, q in extra if q != graph)]
         stage_of = {t: URIRef(f"{staging}{i}") for i, t in enumerate(targets)}
         roots, dropped = URIRef(staging + "roots"), URIRef(staging + "removals")
-        quads: list[Quad] = [(r, RDF_TYPE, STAGED_ROOT, roots) for r in sorted(subjects)]
+        inline = len(subjects) <= INLINE_ROOTS
+        quads: list[Quad] = [] if inline else [(r, RDF_TYPE, STAGED_ROOT, roots) for r in sorted(subjects)]
         quads += [(s, p, o, dropped) for s, p, o in removals]
         quads += [(s, p, o, stage_of[graph]) for s, p, o in triples]
         quads += [(s, p, o, stage_of[q]) for s, p, o, q in extra]
         g = sparql_term(graph)
         branches, forget = [], []
         if subjects:
-            source = f"GRAPH {sparql_term(roots)} {{ ?root a {sparql_term(STAGED_ROOT)} }}"
-            branches.append(f"{{ GRAPH {g} {{ {parts_pattern([], source)} ?s ?p ?o }} }}")
+            source = None if inline else f"GRAPH {sparql_term(roots)} {{ ?root a {sparql_term(STAGED_ROOT)} }}"
+            branches.append(f"{{ GRAPH {g} {{ {parts_pattern(sorted(subjects), source)} ?s ?p ?o }} }}")
         if removals:
             branches.append(f"{{ GRAPH {sparql_term(dropped)} {{ ?s ?p ?o }} }}")
         if clear:

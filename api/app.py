@@ -8,7 +8,6 @@ concurrently; a read-only replica (``MEDGRADE_READ_ONLY``) refuses writes.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -19,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import problems
 from api.auth import Keys, key_holder
 from kg import __version__
-from kg.errors import NotFoundError, ReadOnlyError, TooLargeError
+from kg.errors import NotFoundError, TooLargeError
 from kg.ontology import Ontology
 from kg.query_workers import QueryWorkers
 from kg.service import Service
@@ -66,30 +65,14 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
 
-class WriteGate:
-    """Serialises the writes of one process (a re-entrant lock); on a read-only replica every
-    write is refused before it starts."""
-
-    def __init__(self, read_only: bool) -> None:
-        self.read_only = read_only
-        self._lock = threading.RLock()
-
-    def __enter__(self) -> None:
-        if self.read_only:
-            raise ReadOnlyError(
-                "this server is read-only (MEDGRADE_READ_ONLY): send writes to the writer process",
-                "本服务为只读（MEDGRADE_READ_ONLY）：写操作请发往负责写入的服务",
-            )
-        self._lock.acquire()
-
-    def __exit__(self, *_: object) -> None:
-        self._lock.release()
-
-
 def create_app(
-    settings: Settings | None = None, ontology: Ontology | None = None, service: Service | None = None
+    settings: Settings | None = None,
+    ontology: Ontology | None = None,
+    service: Service | None = None,
+    local_token: str | None = None,
 ) -> FastAPI:
-    """Build the API for ``settings`` (or around ``service``, which the caller then closes)."""
+    """Build the API for ``settings`` (or around ``service``, which the caller then closes);
+    ``local_token``: an admin token for the command line on this machine (see :mod:`kg.advert`)."""
     settings = settings or (service.settings if service else Settings())
     owned = service is None
     service = service or Service(settings, ontology=ontology)
@@ -115,8 +98,7 @@ def create_app(
     app.state.settings = settings
     app.state.service = service
     app.state.workers = workers if workers.store is not None else None
-    app.state.keys = Keys(settings.api_keys)
-    app.state.write_lock = WriteGate(settings.read_only)
+    app.state.keys = Keys(settings.api_keys, local_token)
     problems.install(app)
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     origins = settings.cors_origin_list()

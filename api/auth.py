@@ -12,6 +12,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi import Request
 
@@ -19,26 +20,35 @@ from kg import apikeys
 from kg.apikeys import ApiKey
 from kg.errors import AuthenticationError, ForbiddenError
 
+LOCAL_NAME = "medgrade-cli"  # the audit trail's actor for commands sent with the local token
+
 
 @dataclass(frozen=True)
 class Caller:
-    """The caller of a request: a key, or anonymous (``key`` None)."""
+    """The caller of a request: a key, or anonymous (``key`` None); ``user``: who the command
+    line on the server's machine runs as (the local token only, header ``X-Medgrade-User``)."""
 
     key: ApiKey | None
+    user: str | None = None
 
     @property
     def name(self) -> str:
+        if self.user:
+            return f"{self.user} ({LOCAL_NAME})"
         return self.key.name if self.key else "anonymous"
 
 
 class Keys:
-    """The keys file, re-read when its modification time or size changes."""
+    """The keys file, re-read when its modification time or size changes, and the server's
+    local admin token (``local``: known only to the store's owner through the server's
+    advertisement, :mod:`kg.advert`; valid while the server runs)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, local: str | None = None) -> None:
         self.path = path
         self._stamp: tuple[int, int] | None = None
         self._keys: list[ApiKey] = []
         self._lock = threading.Lock()
+        self._local = [ApiKey(LOCAL_NAME, "admin", apikeys.digest(local))] if local else []
 
     def current(self) -> list[ApiKey]:
         try:
@@ -50,7 +60,11 @@ class Keys:
             if stamp != self._stamp:
                 self._keys = apikeys.load(self.path) if stamp else []
                 self._stamp = stamp
-            return self._keys
+            return self._keys + self._local
+
+    def is_local(self, key: ApiKey) -> bool:
+        """Whether ``key`` is the server's local admin token (not a key of the keys file)."""
+        return any(key is k for k in self._local)
 
 
 def caller(request: Request, role: str) -> Caller:
@@ -77,7 +91,9 @@ def caller(request: Request, role: str) -> Caller:
             f"the key '{key.name}' has the {key.role} role; this needs {role}",
             f"密钥“{key.name}”的角色为 {key.role}，此操作需要 {role}",
         )
-    return Caller(key)
+    local = request.app.state.keys.is_local(key)
+    user = unquote(request.headers.get("x-medgrade-user") or "").strip()[:200] if local else ""
+    return Caller(key, user or None)
 
 
 def key_holder(request: Request) -> bool:

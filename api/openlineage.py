@@ -65,8 +65,7 @@ async def post_lineage(request: Request, who: Annotated[Caller, Depends(require(
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "openlineage-event.json"
             path.write_bytes(body)
-            with state.write_lock:
-                report = state.service.import_files([path], why="OpenLineage 事件 / OpenLineage event", actor=who.name)
+            report = state.service.import_files([path], why="OpenLineage 事件 / OpenLineage event", actor=who.name)
         return {"added": report.added, "changed": report.changed, "record": report.record}
 
     return JSONResponse(await run_in_threadpool(write), status_code=201)

@@ -11,11 +11,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StringConstraints
 
 from api.auth import Caller, require
+from kg.errors import InputError
 from kg.exporters import ExportFormat
 from kg.service import Service
 
@@ -128,17 +129,16 @@ class Assessment(BaseModel):
 def put_assessment(
     id: str, body: Assessment, request: Request, who: Annotated[Caller, Depends(require("steward"))]
 ) -> dict[str, Any]:
-    with request.app.state.write_lock:
-        return service(request).assess(
-            id,
-            actor=who.name,
-            justification=body.justification,
-            category=body.category,
-            level=body.level,
-            impacts=body.impacts,
-            suggestion=body.suggestion,
-            elements_considered=body.elements_considered,
-        )
+    return service(request).assess(
+        id,
+        actor=who.name,
+        justification=body.justification,
+        category=body.category,
+        level=body.level,
+        impacts=body.impacts,
+        suggestion=body.suggestion,
+        elements_considered=body.elements_considered,
+    )
 
 
 class Review(BaseModel):
@@ -160,8 +160,7 @@ class Review(BaseModel):
 def post_review(
     id: str, body: Review, request: Request, who: Annotated[Caller, Depends(require("steward"))]
 ) -> dict[str, Any]:
-    with request.app.state.write_lock:
-        return service(request).review([id], actor=who.name, justification=body.justification, day=body.reviewed_on)
+    return service(request).review([id], actor=who.name, justification=body.justification, day=body.reviewed_on)
 
 
 class ImportantData(BaseModel):
@@ -184,10 +183,9 @@ class ImportantData(BaseModel):
 def put_important_data(
     id: str, body: ImportantData, request: Request, who: Annotated[Caller, Depends(require("steward"))]
 ) -> dict[str, Any]:
-    with request.app.state.write_lock:
-        return service(request).identify_important(
-            id, identified=body.identified, by=body.by, actor=who.name, justification=body.justification
-        )
+    return service(request).identify_important(
+        id, identified=body.identified, by=body.by, actor=who.name, justification=body.justification
+    )
 
 
 @router.get("/assets/{id:path}", summary="单个数据资产 / one asset")
@@ -229,8 +227,7 @@ def validation(request: Request, _: Reader) -> dict[str, Any]:
     svc = service(request)
     if request.app.state.settings.read_only:  # a replica reads the report the writer keeps
         return svc.validator().stored().to_dict()
-    with request.app.state.write_lock:  # the report is stored in the validation graph
-        return svc.validate().to_dict()
+    return svc.validate().to_dict()
 
 
 _MEDIA = {
@@ -280,21 +277,60 @@ class NewDerivation(BaseModel):
 def post_derivation(
     body: NewDerivation, request: Request, who: Annotated[Caller, Depends(require("steward"))]
 ) -> dict[str, Any]:
-    with request.app.state.write_lock:
-        return service(request).add_derivation(
-            body.source,
-            body.target,
-            actor=who.name,
-            justification=body.justification,
-            activity=body.activity,
-            approval=body.approval.model_dump() if body.approval else None,
-        )
+    return service(request).add_derivation(
+        body.source,
+        body.target,
+        actor=who.name,
+        justification=body.justification,
+        activity=body.activity,
+        approval=body.approval.model_dump() if body.approval else None,
+    )
 
 
 @router.post("/admin/reload", summary="重新载入本体与规则（管理员）/ reload ontology and shapes (admin)")
 def reload(request: Request, who: Annotated[Caller, Depends(require("admin"))]) -> dict[str, Any]:
-    with request.app.state.write_lock:
-        return service(request).reload(actor=who.name)
+    return service(request).reload(actor=who.name)
+
+
+@router.post("/admin/propagate", summary="全量级别传递（管理员）/ propagate every level again (admin)")
+def propagate(request: Request, _: Annotated[Caller, Depends(require("admin"))]) -> dict[str, Any]:
+    """Recompute the inherited and effective levels of the whole inventory (as `medgrade propagate`)."""
+    return service(request).propagate().summary()
+
+
+@router.get("/status", summary="存储中的图与数量 / the store's graphs and counts")
+def status(request: Request, _: Reader) -> dict[str, Any]:
+    return service(request).status()
+
+
+@router.post(
+    "/imports",
+    status_code=201,
+    summary="导入清单文件（数据管理员；全部成功或全部不写入）/ import inventory files (steward; all or nothing)",
+    description="上传一个或多个清单文件（multipart 字段 `files`：.csv .xlsx .ttl .jsonld .nq .nt 或 OpenLineage 事件 .json），"
+    "与 `medgrade import` 相同：全部检查通过才写入，任何问题都拒绝全部文件（422，逐条列出）。 / One or more inventory "
+    "files (multipart field `files`), as `medgrade import`: written only when every file passes its checks; any "
+    "problem refuses them all (422, each listed).",
+)
+def post_imports(
+    files: list[UploadFile], request: Request, who: Annotated[Caller, Depends(require("steward"))]
+) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        paths: list[Path] = []
+        for upload in files:
+            name = Path(upload.filename or "").name  # no directories from the client
+            if not name or name in (".", "..") or any(p.name == name for p in paths):
+                raise InputError(
+                    f"every uploaded file needs its own file name (got '{upload.filename}')",
+                    f"每个上传文件须有各自的文件名（收到“{upload.filename}”）",
+                )
+            path = Path(tmp) / name
+            with path.open("wb") as out:
+                while chunk := upload.file.read(1 << 20):
+                    out.write(chunk)
+            paths.append(path)
+        report = service(request).import_files(paths, actor=who.name)
+    return report.to_dict()
 
 
 Evidence = Annotated[
@@ -419,18 +455,17 @@ class TransferRecordIn(BaseModel):
 def post_transfer(
     body: TransferRecordIn, request: Request, who: Annotated[Caller, Depends(require("steward"))]
 ) -> dict[str, Any]:
-    with request.app.state.write_lock:
-        return service(request).record_transfer(
-            body.asset,
-            body.destination,
-            subjects=body.subjects,
-            sensitive=body.sensitive_subjects,
-            on=body.provided_on,
-            purpose=body.purpose,
-            evidence=body.evidence,
-            actor=who.name,
-            justification=body.justification,
-        )
+    return service(request).record_transfer(
+        body.asset,
+        body.destination,
+        subjects=body.subjects,
+        sensitive=body.sensitive_subjects,
+        on=body.provided_on,
+        purpose=body.purpose,
+        evidence=body.evidence,
+        actor=who.name,
+        justification=body.justification,
+    )
 
 
 class EvidenceIn(BaseModel):
@@ -448,10 +483,7 @@ class EvidenceIn(BaseModel):
 def post_transfer_evidence(
     id: str, body: EvidenceIn, request: Request, who: Annotated[Caller, Depends(require("steward"))]
 ) -> dict[str, Any]:
-    with request.app.state.write_lock:
-        return service(request).add_transfer_evidence(
-            id, body.evidence, actor=who.name, justification=body.justification
-        )
+    return service(request).add_transfer_evidence(id, body.evidence, actor=who.name, justification=body.justification)
 
 
 @router.get(
@@ -486,10 +518,9 @@ def get_institution(request: Request, _: Reader) -> dict[str, Any]:
 def put_institution(
     body: InstitutionIn, request: Request, who: Annotated[Caller, Depends(require("admin"))]
 ) -> dict[str, Any]:
-    with request.app.state.write_lock:
-        return service(request).set_institution(
-            actor=who.name, name=body.name, ciio=body.ciio, justification=body.justification
-        )
+    return service(request).set_institution(
+        actor=who.name, name=body.name, ciio=body.ciio, justification=body.justification
+    )
 
 
 MAX_CLASSIFY = 10_000

@@ -10,7 +10,6 @@ after it.
 
 from __future__ import annotations
 
-import hashlib
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
@@ -20,9 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Caller, caller
 from kg.errors import NotAcceptable, QueryError, TooLargeError, UnsupportedMediaType
-from kg.namespaces import MG
-from kg.sparql_endpoint import Dataset, Limits, negotiate, query, update
-from kg.stewardship import governance_record
+from kg.sparql_endpoint import Dataset, Limits, negotiate, query
 
 router = APIRouter()
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -147,20 +144,7 @@ async def sparql(request: Request) -> Response:
 
 
 def _update(request: Request, text: str, using: Dataset, who: Caller) -> None:
-    """The update and its audit record in one request (one transaction), then propagation."""
-    state = request.app.state
-    service = state.service
-    digest = hashlib.sha256(text.encode()).hexdigest()
-    note = f"SPARQL Update (sha256 {digest[:16]}): {text[:2000]}"
-    _, quads = governance_record(service, MG.ChangeRecord, who.name, note)
-    body = text.rstrip()
-    while body.endswith(";"):
-        body = body[:-1].rstrip()
-    # the update, its audit record, the pending-levels marker and the inventory version: one request
-    combined = f"{body}\n;\n{service.external_write(quads)}"
-    with state.write_lock:
-        update(service.store, combined, using)
-        service.after_external_change()
+    request.app.state.service.sparql_update(text, using, actor=who.name)
 
 
 def _description(request: Request) -> Response:

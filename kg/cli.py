@@ -7,7 +7,7 @@ import json
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -20,6 +20,9 @@ from kg.errors import InputError, MedgradeError
 from kg.exporters import ExportFormat
 from kg.service import ImportReport, Service
 from kg.settings import Settings
+
+if TYPE_CHECKING:
+    from kg.remote import RemoteService
 
 app = typer.Typer(
     name="medgrade",
@@ -81,9 +84,37 @@ def settings_for(ctx: typer.Context) -> Settings:
     return settings.model_copy(update={"store": store}) if store else settings
 
 
-def service_for(ctx: typer.Context) -> Service:
+def held_by_server(ctx: typer.Context) -> RemoteService | None:
+    """The running ``medgrade serve`` that holds the configured embedded store, if any."""
+    from kg.advert import find
+    from kg.remote import RemoteService
+
+    settings = settings_for(ctx)
+    ad = find(settings.store)
+    return RemoteService(ad, settings) if ad else None
+
+
+def refuse_while_served(ctx: typer.Context, hint_en: str = "", hint_zh: str = "") -> None:
+    """Refuse a command that needs the store itself while a server holds it (clear message)."""
+    remote = held_by_server(ctx)
+    if remote is not None:
+        remote.close()
+        error = remote.unsupported(ctx.command_path.removeprefix(ctx.find_root().info_name or "").strip())
+        raise type(error)(error.message_en + hint_en, error.message_zh + hint_zh)
+
+
+def service_for(ctx: typer.Context, remote: bool = False) -> Service:
     """The service on the configured store, after finishing or undoing what an interrupted
-    process left (see :meth:`Service.recover`)."""
+    process left (see :meth:`Service.recover`). While ``medgrade serve`` holds the (embedded)
+    store, a command that goes through the server (``remote``) gets a
+    :class:`kg.remote.RemoteService` with the same methods; any other is refused, naming the
+    server."""
+    server = held_by_server(ctx)
+    if server is not None:
+        if remote:
+            return server  # type: ignore[return-value]  # the part of Service the command uses
+        server.close()
+        refuse_while_served(ctx)
     svc = Service(settings_for(ctx))
     try:
         for line in svc.recover():
@@ -251,7 +282,7 @@ def import_command(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
     """导入数据资产清单（全部成功或全部不写入）/ import inventory files (all or nothing)."""
-    with service_for(ctx) as svc, _progress("检查与导入 / checking and importing") as bar:
+    with service_for(ctx, remote=True) as svc, _progress("检查与导入 / checking and importing") as bar:
         task = bar.add_task("import", total=None)
         report = svc.import_files(files, progress=lambda n: bar.advance(task, n))
     if as_json:
@@ -295,34 +326,23 @@ def propagate_command(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
     """沿数据血缘传递最高级别，写入推理图 / propagate the highest level through lineage into the inferred graph."""
-    with service_for(ctx) as svc, _progress("级别传递 / propagating") as bar:
+    with service_for(ctx, remote=True) as svc, _progress("级别传递 / propagating") as bar:
         bar.add_task("propagate", total=None)
         report = svc.propagate()
-    data = {
-        "datasets": report.datasets,
-        "elements": report.elements,
-        "derivations": report.derivations,
-        "cycles": report.cycles,
-        "changed": len(report.changed),
-        "added": report.added,
-        "removed": report.removed,
-        "journaled": report.journaled,
-        "repaired": report.repaired,
-        "seconds": {k: round(v, 3) for k, v in report.seconds.items()},
-    }
+    data = report.summary()
     if as_json:
         emit_json(data)
         return
     console.print(
-        f"数据集 / datasets {report.datasets}  数据元素 / elements {report.elements}  "
-        f"衍生关系 / derivations {report.derivations}  环路 / cycles {report.cycles}",
+        f"数据集 / datasets {data['datasets']}  数据元素 / elements {data['elements']}  "
+        f"衍生关系 / derivations {data['derivations']}  环路 / cycles {data['cycles']}",
         highlight=False,
     )
     console.print(
-        f"推理图 / inferred graph: +{report.added} −{report.removed} 三元组 / triples, "
-        f"{len(report.changed)} 项变化 / resources changed"
-        + ("（分批写入 / written in batches）" if report.journaled else "")
-        + ("；已修复中断的写入 / an interrupted write was repaired" if report.repaired else ""),
+        f"推理图 / inferred graph: +{data['added']} −{data['removed']} 三元组 / triples, "
+        f"{data['changed']} 项变化 / resources changed"
+        + ("（分批写入 / written in batches）" if data["journaled"] else "")
+        + ("；已修复中断的写入 / an interrupted write was repaired" if data["repaired"] else ""),
         highlight=False,
     )
 
@@ -360,7 +380,7 @@ def level_command(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
     """资产的级别：评估、规则最低、继承与生效级别及其决定者，来源与见证路径，防护措施与理由 / an asset's levels (assessed, rules' minimum, inherited, effective and what sets it), origin, witness, measures, reasons."""
-    with service_for(ctx) as svc:
+    with service_for(ctx, remote=True) as svc:
         answer = svc.level(asset)
     if as_json:
         emit_json(answer)
@@ -407,7 +427,7 @@ def lineage_command(
 ) -> None:
     """资产的数据血缘（上游、下游）/ an asset's lineage, upstream and downstream."""
     names = {"up": "upstream", "down": "downstream", "both": "both", "upstream": "upstream", "downstream": "downstream"}
-    with service_for(ctx) as svc:
+    with service_for(ctx, remote=True) as svc:
         graph = svc.lineage(asset, names.get(direction, direction), depth)
     if as_json:
         emit_json(graph)
@@ -569,7 +589,7 @@ def status_command(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
     """显示存储中的图与数量 / show the store's graphs and counts."""
-    with service_for(ctx) as svc:
+    with service_for(ctx, remote=True) as svc:
         data = svc.status()
     if as_json:
         emit_json(data)
@@ -798,6 +818,11 @@ def backup_command(
     if server:
         report = backup_from_server(server, os.environ.get("MEDGRADE_TOKEN"), target)
     else:
+        refuse_while_served(
+            ctx,
+            " (medgrade backup --server URL takes a snapshot from it)",
+            "（可用 medgrade backup --server URL 从服务备份）",
+        )
         settings = settings_for(ctx)
         report = backup(settings.store, target, **settings.sparql_account())
     if as_json:
@@ -817,6 +842,7 @@ def restore_command(
     """用备份替换存储的全部内容（须先停止服务）/ replace the whole store with a backup (stop the server first)."""
     from kg.backup import restore
 
+    refuse_while_served(ctx)
     store = settings_for(ctx).store
     if not yes and not typer.confirm(
         f"用 {source} 替换 {store} 的全部内容？/ replace everything in {store} with {source}?"
@@ -852,7 +878,7 @@ def check_transfer_command(
     """检查数据能否提供给某去向及所缺措施；境外去向并给出出境机制与所缺证明材料 / may this asset go to that destination, and what is missing (abroad: the cross-border mechanism and the evidence still missing)."""
     from kg.crossborder import mechanism_named
 
-    with service_for(ctx) as svc:
+    with service_for(ctx, remote=True) as svc:
         answer = svc.check_transfer(asset, to, measure or [], purpose, evidence or [])
         named = mechanism_named(svc.ontology, answer["mechanism"]) if answer.get("mechanism") else None
     if as_json:
@@ -939,10 +965,16 @@ def query_command(
         chosen = "jsonld"
     media = {"jsonld": "application/ld+json"}.get(chosen) or _QUERY_MEDIA[chosen]
     settings = settings_for(ctx)
-    with Service(settings) as svc:
-        answer = query(svc.store, text, accept=media, limits=Limits(settings.query_timeout, settings.query_max_results))
-    sys.stdout.buffer.write(answer.body)
-    if not answer.body.endswith(b"\n"):
+    server = held_by_server(ctx)
+    if server is not None:  # the server's /sparql: the same engine and limits
+        with server:
+            body = server.query(text, media)
+    else:
+        with Service(settings) as svc:
+            limits = Limits(settings.query_timeout, settings.query_max_results)
+            body = query(svc.store, text, accept=media, limits=limits).body
+    sys.stdout.buffer.write(body)
+    if not body.endswith(b"\n"):
         sys.stdout.buffer.write(b"\n")
 
 
@@ -962,10 +994,12 @@ def serve_command(
     import uvicorn
 
     from api import create_app
+    from kg.advert import advertised
 
     if hasattr(signal, "SIGUSR1"):  # `kill -USR1 PID` prints every thread's stack to stderr (a stall)
         faulthandler.register(signal.SIGUSR1, all_threads=True)
     settings = settings_for(ctx)
+    refuse_while_served(ctx)  # one server per embedded store
     with Service(settings) as svc:
         if settings.read_only:  # a replica: the writer initialises and recovers the shared store
             if not svc.initialized():
@@ -992,7 +1026,12 @@ def serve_command(
             ),
             highlight=False,
         )
-        uvicorn.run(create_app(service=svc), host=host, port=port, log_level="info")
+        # uvicorn raises a SIGTERM again once it has shut down: as SystemExit, so the advertisement goes
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        with advertised(settings.store, host, port) as ad:  # the command line then goes through this server
+            uvicorn.run(
+                create_app(service=svc, local_token=ad.token if ad else None), host=host, port=port, log_level="info"
+            )
 
 
 institution_app = typer.Typer(
@@ -1032,7 +1071,7 @@ def institution_set(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
     """设置本机构记录（审计，R13）/ set the institution record (audited, R13)."""
-    with service_for(ctx) as svc:
+    with service_for(ctx, remote=True) as svc:
         answer = svc.set_institution(actor=svc.settings.user, name=name, ciio=ciio, justification=justification)
     if as_json:
         emit_json(answer)
@@ -1045,7 +1084,7 @@ def institution_show(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False
 ) -> None:
     """显示本机构记录 / show the institution record."""
-    with service_for(ctx) as svc:
+    with service_for(ctx, remote=True) as svc:
         inst = svc.institution()
     if as_json:
         emit_json(inst)
@@ -1075,7 +1114,7 @@ def important_data_command(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
     """记录资产的重要数据识别结论（审计）；出境判断据此申报或不作为重要数据申报 / record whether the authorities identified an asset as important data (audited); the cross-border decision reads it."""
-    with service_for(ctx) as svc:
+    with service_for(ctx, remote=True) as svc:
         answer = svc.identify_important(
             asset, identified=identified, by=by, actor=svc.settings.user, justification=justification
         )
@@ -1122,7 +1161,7 @@ def transfer_record(
     from kg.clock import parse_day
 
     day = parse_day(on, "--on") if on is not None else None
-    with service_for(ctx) as svc:
+    with service_for(ctx, remote=True) as svc:
         answer = svc.record_transfer(
             asset,
             to,
@@ -1173,7 +1212,7 @@ def transfer_evidence(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
     """为提供记录补充证明材料（审计），并重新校验 R16 / add evidence obtained later to a transfer record (audited) and validate R16 again."""
-    with service_for(ctx) as svc:
+    with service_for(ctx, remote=True) as svc:
         answer = svc.add_transfer_evidence(record, evidence, actor=svc.settings.user, justification=justification)
     if as_json:
         emit_json(answer)
@@ -1189,7 +1228,7 @@ def transfer_list(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
     """列出某年的数据提供记录、出境机制与累计人数 / list a year's transfer records, their mechanisms and the year's totals."""
-    with service_for(ctx) as svc:
+    with service_for(ctx, remote=True) as svc:
         answer = svc.transfer_records(year)
     if as_json:
         emit_json(answer)

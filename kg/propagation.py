@@ -34,6 +34,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from rdflib import Literal, URIRef
@@ -64,6 +65,21 @@ class PropagationReport:
     journaled: bool = False  # too large for one atomic update: written in steps under a journal entry
     repaired: bool = False  # a journal entry of an interrupted write was found (and the graph repaired)
     seconds: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """What a caller is told (``changed`` as a count: it may name a million resources)."""
+        return {
+            "datasets": self.datasets,
+            "elements": self.elements,
+            "derivations": self.derivations,
+            "cycles": self.cycles,
+            "changed": len(self.changed),
+            "added": self.added,
+            "removed": self.removed,
+            "journaled": self.journaled,
+            "repaired": self.repaired,
+            "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
+        }
 
 
 def read_facts(store: Store, onto: Ontology) -> Facts:

@@ -5,21 +5,25 @@ A service binds settings, a store and the ontology; nothing here is global.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import tempfile
+import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from kg import overview
 from kg.answers import asset_detail, asset_list, level_answer, lineage_graph, resolve
-from kg.errors import ImportProblem, InputError, Problem
+from kg.errors import ImportProblem, InputError, Problem, ReadOnlyError
 from kg.ids import Ids
 from kg.importers.inventory import plan_sheets
 from kg.importers.openlineage import plan_openlineage
@@ -40,8 +44,10 @@ from kg.validation import Report, Validator, load_shapes
 
 if TYPE_CHECKING:
     from kg.classify import Classifier
+    from kg.sparql_endpoint import Dataset
 
 Progress = Callable[[int], None]
+F = TypeVar("F", bound=Callable[..., Any])
 _ONTOLOGY_PREFIXES = (str(MG), "https://w3id.org/medgrade/def")
 _RDF_TYPE = str(RDF.type)
 BULK_THRESHOLD = 200_000  # triples; above this an import into an empty inventory is bulk-loaded
@@ -85,6 +91,18 @@ class ImportReport:
     def wrote(self) -> bool:
         return bool(sum(self.added.values()) + sum(self.changed.values()))
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "added": self.added,
+            "changed": self.changed,
+            "unchanged": self.unchanged,
+            "triples": self.triples,
+            "bulk": self.bulk,
+            "record": self.record,
+            "warnings": [dataclasses.asdict(w) for w in self.warnings],
+        }
+
 
 _ADDITIVE_ONLY = {
     str(RDF.type),
@@ -124,8 +142,24 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def writes(method: F) -> F:
+    """Mark a use case that writes: it runs inside :meth:`Service.writing` (one writer at a
+    time in this process; refused on a read-only replica before anything is read)."""
+
+    @functools.wraps(method)
+    def write(self: Service, *args: Any, **kwargs: Any) -> Any:
+        with self.writing():
+            return method(self, *args, **kwargs)
+
+    return cast(F, write)
+
+
 class Service:
-    """medgrade's use cases over one store."""
+    """medgrade's use cases over one store.
+
+    The service is the one owner of writes: every use case that changes the store is marked
+    :func:`writes`, so callers (routes, CLI commands) never take a lock themselves.
+    """
 
     def __init__(self, settings: Settings, store: Store | None = None, ontology: Ontology | None = None) -> None:
         self.settings = settings
@@ -138,6 +172,19 @@ class Service:
         self._pending = False  # this process set the pending-levels marker
         self._version: str | None = None  # the inventory version the kept lineage was read at
         self.as_of: dt.date | None = None  # the clock's "today" (--as-of); else MEDGRADE_TODAY, else today
+        self._writer = threading.RLock()  # re-entrant: a use case may call another (import → propagate)
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """The unit of work of a write: one writer at a time; on a read-only replica
+        (``MEDGRADE_READ_ONLY``) refused before it starts."""
+        if self.settings.read_only:
+            raise ReadOnlyError(
+                "this server is read-only (MEDGRADE_READ_ONLY): send writes to the writer process",
+                "本服务为只读（MEDGRADE_READ_ONLY）：写操作请发往负责写入的服务",
+            )
+        with self._writer:
+            yield
 
     @property
     def ontology(self) -> Ontology:
@@ -171,6 +218,7 @@ class Service:
         self.close()
 
     # --- init ----------------------------------------------------------------------------------
+    @writes
     def initialize(self, demo: bool = False, progress: Progress | None = None) -> InitReport:
         """Load the ontology modules and shapes into their graphs (idempotent: unchanged files are
         left alone, edited ones replaced, removed ones dropped; the inventory is never touched);
@@ -254,6 +302,7 @@ class Service:
         if not self.initialized():
             self.initialize()
 
+    @writes
     def load_demo(self, progress: Progress | None = None) -> ImportReport | None:
         """Import the demo hospital shipped with medgrade, if the inventory is empty."""
         if self.store.count(Graphs.INVENTORY):
@@ -379,6 +428,7 @@ class Service:
             )
         return out
 
+    @writes
     def import_files(
         self,
         paths: Sequence[Path],
@@ -558,6 +608,7 @@ class Service:
         )
         self.store.flush()
 
+    @writes
     def recover(self) -> list[str]:
         """Finish or undo what an interrupted process left, before anything is read: a bulk
         import (into what was an empty inventory) is rolled back, an interrupted rewrite of the
@@ -657,6 +708,7 @@ class Service:
             self.store.apply(changes)
         return rec
 
+    @writes
     def after_external_change(self) -> PropagationReport:
         """After a write that bypassed the use cases (a SPARQL Update): derived levels follow."""
         self._validator = None
@@ -686,6 +738,7 @@ class Service:
         self._pending = True
         self._version = version if current else None  # the kept lineage follows this write
 
+    @writes
     def lineage_change(
         self,
         set_levels: dict[str, int] | None = None,
@@ -720,11 +773,13 @@ class Service:
         )
 
     # --- stewardship (one asset at a time; see kg.stewardship) -------------------------------------
+    @writes
     def assess(self, ref: str, **kwargs: Any) -> dict[str, Any]:
         from kg.stewardship import assess
 
         return assess(self, ref, **kwargs)
 
+    @writes
     def add_derivation(self, source: str, target: str, **kwargs: Any) -> dict[str, Any]:
         from kg.stewardship import add_derivation
 
@@ -751,11 +806,13 @@ class Service:
         inst = institution(self)
         return inst.to_dict() if inst else None
 
+    @writes
     def set_institution(self, **kwargs: Any) -> dict[str, Any]:
         from kg.institution import set_institution
 
         return set_institution(self, **kwargs)
 
+    @writes
     def identify_important(self, ref: str, **kwargs: Any) -> dict[str, Any]:
         """Record the authorities' identification of an asset as important data (see
         :func:`kg.stewardship.identify_important`)."""
@@ -763,12 +820,14 @@ class Service:
 
         return identify_important(self, ref, **kwargs)
 
+    @writes
     def record_transfer(self, asset: str, destination: str, **kwargs: Any) -> dict[str, Any]:
         """Record a provision that happened (see :func:`kg.transfer_records.record_transfer`)."""
         from kg.transfer_records import record_transfer
 
         return record_transfer(self, asset, destination, **kwargs)
 
+    @writes
     def add_transfer_evidence(
         self, record: str, evidence: Iterable[str] | Mapping[str, str], **kwargs: Any
     ) -> dict[str, Any]:
@@ -782,6 +841,7 @@ class Service:
 
         return transfer_records(self, year)
 
+    @writes
     def reload(self, actor: str | None = None) -> dict[str, Any]:
         """Reload the ontology and shapes from their files (after an edit in Protégé) and
         recompute levels and the validation report; the reload is recorded in the audit trail.
@@ -825,6 +885,7 @@ class Service:
         }
 
     # --- lineage -------------------------------------------------------------------------------
+    @writes
     def propagate(self) -> PropagationReport:
         """Propagate levels through the whole inventory's lineage into the inferred graph."""
         self.ensure_initialized()
@@ -963,6 +1024,7 @@ class Service:
             "never_reviewed": int(never[0][0] or 0) if never else 0,
         }
 
+    @writes
     def review(self, refs: Sequence[str], **kwargs: Any) -> dict[str, Any]:
         """Record the periodic review (R15) of assets, all or nothing (see :func:`kg.stewardship.review`)."""
         from kg.stewardship import review
@@ -978,10 +1040,12 @@ class Service:
             self._validator.clock = self.review_clock
         return self._validator
 
+    @writes
     def validate(self, changed: Iterable[URIRef] | None = None) -> Report:
         """Validate the store with the SHACL shapes: everything, or what ``changed`` affects."""
         return self.validator().validate(changed)
 
+    @writes
     def change(
         self,
         changes: Changeset,
@@ -1002,11 +1066,29 @@ class Service:
             changed |= {URIRef(x) for x in levels().changed}
         return validator.validate(changed, before=before, derivations=derivations)
 
+    @writes
     def write_unvalidated(self, changes: Changeset) -> None:
         """Apply a change of the inventory that moves no level, without a validation run: for a
         loader that validates the whole store afterwards (the demo's transfer records)."""
         self._write_inventory(changes)
         self.lineage_change()  # nothing to propagate; clears the pending-levels marker
+
+    @writes
+    def sparql_update(self, text: str, using: Dataset | None = None, actor: str | None = None) -> PropagationReport:
+        """A SPARQL 1.1 Update (checked: no network, the store's own graphs) with its audit
+        record, the pending-levels marker and a new inventory version in one request (one
+        transaction); then the derived levels follow."""
+        from kg.sparql_endpoint import Dataset, update
+        from kg.stewardship import governance_record
+
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        note = f"SPARQL Update (sha256 {digest[:16]}): {text[:2000]}"
+        _, quads = governance_record(self, MG.ChangeRecord, actor or self.settings.user, note)
+        body = text.rstrip()
+        while body.endswith(";"):
+            body = body[:-1].rstrip()
+        update(self.store, f"{body}\n;\n{self.external_write(quads)}", using or Dataset())
+        return self.after_external_change()
 
     def external_write(self, quads: list[Quad]) -> str:
         """For a write made as SPARQL: the update operations that add ``quads`` (its audit

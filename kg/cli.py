@@ -615,7 +615,7 @@ def unclassified_command(
     as_json: Annotated[bool, typer.Option("--json", help="输出 JSON / print JSON")] = False,
 ) -> None:
     """待分类队列：没有分类的数据资产及分类建议 / the classification queue: assets with no category, with suggestions."""
-    with service_for(ctx) as svc:
+    with service_for(ctx, remote=True) as svc:
         queue = svc.classification_queue(limit=limit, offset=offset).to_dict()
     if as_json:
         emit_json(queue)

@@ -52,6 +52,9 @@ class RemoteReport:
     def summary(self) -> dict[str, Any]:
         return self.data
 
+    def to_dict(self) -> dict[str, Any]:
+        return self.data
+
 
 class RemoteService:
     """The part of :class:`kg.service.Service` the command line uses, over a server's API."""
@@ -203,6 +206,9 @@ class RemoteService:
     def transfer_records(self, year: int | None = None) -> dict[str, Any]:
         data: dict[str, Any] = self._call("GET", "/api/transfers", params={"year": year} if year else None)
         return data
+
+    def classification_queue(self, limit: int = 50, offset: int = 0) -> RemoteReport:
+        return RemoteReport(self._call("GET", "/api/unclassified", params={"limit": limit, "offset": offset}))
 
     def propagate(self) -> RemoteReport:
         return RemoteReport(self._call("POST", "/api/admin/propagate"))

@@ -93,6 +93,9 @@ def test_reads_go_through_the_server_with_the_same_answers(served: Served) -> No
     counted = served.cli("query", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "--format", "csv")
     assert counted.returncode == 0, counted.stderr
     assert counted.stdout.splitlines()[0] == "n" and int(counted.stdout.splitlines()[1]) > 0
+    queue = served.cli("unclassified", "--json")
+    assert queue.returncode == 0, queue.stderr
+    assert json.loads(queue.stdout) == served.api("/api/unclassified")
     missing = served.cli("level", "no-such-asset")
     assert missing.returncode == 2 and "no-such-asset" in missing.stderr and "LOCK" not in missing.stderr
 

@@ -240,12 +240,9 @@ _MEDIA = {
 
 @router.get("/export", summary="导出分类分级清单 / export the list", response_class=Response)
 def export(request: Request, _: Reader, format: ExportFormat = ExportFormat.xlsx) -> Response:
-    from kg.exporters import export as write
-
-    svc = service(request)
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / f"medgrade-inventory.{format.value}"
-        written = write(svc.store, svc.ontology, svc.ids, format.value, target)
+        written = service(request).export(format.value, target)
         if format is ExportFormat.csv:
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
@@ -296,6 +293,56 @@ def reload(request: Request, who: Annotated[Caller, Depends(require("admin"))]) 
 def propagate(request: Request, _: Annotated[Caller, Depends(require("admin"))]) -> dict[str, Any]:
     """Recompute the inherited and effective levels of the whole inventory (as `medgrade propagate`)."""
     return service(request).propagate().summary()
+
+
+AsOf = Annotated[
+    dt.date | None,
+    Query(description="按此日期判断复核是否到期（R15）/ judge reviews as of this date (YYYY-MM-DD; default today)"),
+]
+
+
+@router.post(
+    "/admin/validate",
+    summary="全量 SHACL 校验（管理员）/ validate the whole store (admin)",
+    description="与 `medgrade validate` 相同：全量校验并保存报告；`names` 给出结果涉及的资产名称。 / As "
+    "`medgrade validate`: validates everything and keeps the report; `names` maps the asset ids the results "
+    "concern to their names.",
+)
+def post_validate(
+    request: Request, _: Annotated[Caller, Depends(require("admin"))], as_of: AsOf = None
+) -> dict[str, Any]:
+    svc = service(request)
+    report = svc.validate(as_of=as_of)
+    return {**report.to_dict(), "names": svc.report_names(report)}
+
+
+class Reviews(Review):
+    assets: list[str] = Field(
+        min_length=1, max_length=10_000, description="已复核的资产 / the assets reviewed (id or IRI)"
+    )
+
+
+@router.post(
+    "/reviews",
+    summary="记录多项资产的定期复核（数据管理员；全部或全不）/ record the periodic review of several assets (steward; all or nothing)",
+    description="与 `medgrade review ASSET…` 相同：一个事务记录全部复核；任一资产未知则全部拒绝（404）。 / As "
+    "`medgrade review ASSET…`: one transaction for all; an unknown asset refuses them all (404).",
+)
+def post_reviews(
+    body: Reviews, request: Request, who: Annotated[Caller, Depends(require("steward"))]
+) -> dict[str, Any]:
+    return service(request).review(body.assets, actor=who.name, justification=body.justification, day=body.reviewed_on)
+
+
+@router.get("/reviews/overdue", summary="复核已到期的资产（R15）/ the assets due for their periodic review (R15)")
+def overdue(
+    request: Request,
+    _: Reader,
+    as_of: AsOf = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    return service(request).overdue(limit=limit, offset=offset, as_of=as_of)
 
 
 @router.get("/status", summary="存储中的图与数量 / the store's graphs and counts")

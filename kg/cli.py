@@ -298,10 +298,8 @@ def export_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="输出文件 / output file")],
 ) -> None:
     """导出分类分级清单 / export the classification and grading list."""
-    from kg.exporters import export
-
-    with service_for(ctx) as svc:
-        written = export(svc.store, svc.ontology, svc.ids, fmt.value, output)
+    with service_for(ctx, remote=True) as svc:
+        written = svc.export(fmt.value, output)
     for path in written:
         console.print(f"已写入 / written: {path}", highlight=False)
 
@@ -476,12 +474,12 @@ def validate_command(
 ) -> None:
     """按 SHACL 规则校验（符合时退出码 0，不符合时 1）/ validate with the SHACL rules (exit 0 conforms, 1 not)."""
     day = _as_of(as_of)
-    with service_for(ctx) as svc:
+    with service_for(ctx, remote=True) as svc:
         svc.as_of = day
         with _progress("校验 / validating") as bar:
             bar.add_task("validate", total=None)
             report = svc.validate()
-        labels = _asset_labels(svc, {r.focus for r in report.results})
+        labels = svc.report_names(report)
     if fmt is ReportFormat.json:
         emit_json(report.to_dict())
     elif fmt is ReportFormat.ttl:
@@ -523,7 +521,7 @@ def review_command(
             "name the assets reviewed, or give --overdue to list those due (not both)",
             "请指定已复核的资产，或用 --overdue 列出到期资产（二者择一）",
         )
-    with service_for(ctx) as svc:
+    with service_for(ctx, remote=True) as svc:
         svc.as_of = day
         if overdue:
             answer = svc.overdue()
@@ -549,11 +547,6 @@ def review_command(
         return
     ids = ", ".join(r["id"] for r in answer["reviewed"])
     console.print(f"已记录复核 / review recorded ({answer['reviewed_on']}): {ids}", highlight=False)
-
-
-def _asset_labels(svc: Service, focus: set[str]) -> dict[str, str]:
-    """The names of the assets the focus nodes are or belong to, by asset id."""
-    return svc.asset_names({owner for f in focus if (owner := svc.ids.owner(f)) is not None})
 
 
 _SEVERITY = {

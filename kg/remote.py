@@ -7,6 +7,8 @@ of failing on the store's lock."""
 from __future__ import annotations
 
 import contextlib
+import io
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from kg.advert import Advertisement
 from kg.errors import MedgradeError, Problem, StoreError
 from kg.ontology import Ontology, load_ontology
 from kg.settings import Settings
+from kg.validation import Report
 
 TIMEOUT = 3600.0  # seconds: an import of the year's inventory may take minutes
 _BY_STATUS: dict[int, type[MedgradeError]] = {
@@ -64,6 +67,7 @@ class RemoteService:
         self.settings = settings
         self.as_of = None
         self._ontology: Ontology | None = None
+        self._names: dict[str, str] = {}  # asset names the server sent with a report
         headers = {
             "Authorization": f"Bearer {ad.token}",
             "X-Medgrade-User": quote(settings.user, safe=""),
@@ -206,6 +210,50 @@ class RemoteService:
     def transfer_records(self, year: int | None = None) -> dict[str, Any]:
         data: dict[str, Any] = self._call("GET", "/api/transfers", params={"year": year} if year else None)
         return data
+
+    def _as_of(self) -> dict[str, str]:
+        return {"as_of": self.as_of.isoformat()} if self.as_of is not None else {}
+
+    def validate(self) -> Report:
+        data = self._call("POST", "/api/admin/validate", params=self._as_of())
+        report = Report.from_dict(data)
+        self._names.update(data.get("names") or {})
+        return report
+
+    def report_names(self, report: Report) -> dict[str, str]:
+        owners = {r.focus_id.split("/")[1] if r.focus_id.startswith("asset/") else r.focus_id for r in report.results}
+        return {k: v for k, v in self._names.items() if k in owners}
+
+    def review(self, refs: Sequence[str], *, actor: str, justification: str) -> dict[str, Any]:
+        body: dict[str, Any] = {"assets": list(refs), "justification": justification}
+        if self.as_of is not None:
+            body["reviewed_on"] = self.as_of.isoformat()
+        data: dict[str, Any] = self._call("POST", "/api/reviews", json=body)
+        return data
+
+    def overdue(self) -> dict[str, Any]:
+        data: dict[str, Any] = self._call("GET", "/api/reviews/overdue", params=self._as_of())
+        return data
+
+    def export(self, fmt: str, path: Path) -> list[Path]:
+        """The server's export written to ``path`` (CSV: the files of its zip, named after ``path``)."""
+        try:
+            response = self._http.get("/api/export", params={"format": fmt})
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from exc
+        if response.status_code >= 400:
+            raise _error(response)
+        if fmt != "csv":
+            path.write_bytes(response.content)
+            return [path]
+        written = []
+        with zipfile.ZipFile(io.BytesIO(response.content)) as z:
+            for name in z.namelist():  # the server's order: the asset sheet first
+                local = Path(name).name.replace("medgrade-inventory", path.stem, 1)
+                target = path.with_name(local.removesuffix(".csv") + path.suffix)
+                target.write_bytes(z.read(name))
+                written.append(target)
+        return written
 
     def classification_queue(self, limit: int = 50, offset: int = 0) -> RemoteReport:
         return RemoteReport(self._call("GET", "/api/unclassified", params={"limit": limit, "offset": offset}))

@@ -5,6 +5,7 @@ A service binds settings, a store and the ontology; nothing here is global.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import datetime as dt
 import functools
@@ -48,6 +49,8 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int], None]
 F = TypeVar("F", bound=Callable[..., Any])
+# "today" for one call (a request's or a command's --as-of), without touching the shared service
+_AS_OF: contextvars.ContextVar[dt.date | None] = contextvars.ContextVar("medgrade_as_of", default=None)
 _ONTOLOGY_PREFIXES = (str(MG), "https://w3id.org/medgrade/def")
 _RDF_TYPE = str(RDF.type)
 BULK_THRESHOLD = 200_000  # triples; above this an import into an empty inventory is bulk-loaded
@@ -785,6 +788,16 @@ class Service:
 
         return add_derivation(self, source, target, **kwargs)
 
+    def export(self, fmt: str, path: Path) -> list[Path]:
+        """Write the 分类分级清单 to ``path`` in ``fmt`` (see :func:`kg.exporters.export`); the files written."""
+        from kg.exporters import export
+
+        return export(self.store, self.ontology, self.ids, fmt, path)
+
+    def report_names(self, report: Report) -> dict[str, str]:
+        """The names of the assets a report's results are about (or belong to), by asset id."""
+        return self.asset_names({owner for r in report.results if (owner := self.ids.owner(r.focus)) is not None})
+
     def check_transfer(
         self,
         asset: str,
@@ -976,11 +989,23 @@ class Service:
         ]
 
     # --- the annual review (R15) ------------------------------------------------------------------
+    @contextmanager
+    def dated(self, day: dt.date | None) -> Iterator[None]:
+        """Within: the clock's today is ``day`` (when given) for this call only (this thread or
+        task; a server's other requests keep theirs)."""
+        token = _AS_OF.set(day) if day is not None else None
+        try:
+            yield
+        finally:
+            if token is not None:
+                _AS_OF.reset(token)
+
     def today(self) -> dt.date:
-        """The clock's today: :attr:`as_of` (``--as-of``), else MEDGRADE_TODAY, else today in Asia/Shanghai."""
+        """The clock's today: :meth:`dated`'s day, else :attr:`as_of` (``--as-of``), else
+        MEDGRADE_TODAY, else today in Asia/Shanghai."""
         from kg import clock
 
-        fixed = self.as_of or self.settings.today
+        fixed = _AS_OF.get() or self.as_of or self.settings.today
         return fixed if fixed is not None else clock.local_date(clock.now())  # no Settings() per call
 
     def review_clock(self) -> tuple[dt.date, dt.date]:
@@ -991,13 +1016,14 @@ class Service:
         day = self.today()
         return day, clock.review_cutoff(day, self.ontology.policy.review_interval_months)
 
-    def overdue(self, limit: int = 1000, offset: int = 0) -> dict[str, Any]:
-        """The assets due for their periodic review by the clock, computed now from their
-        last-reviewed dates (not from the stored validation report). Assets with no
-        last-reviewed date are not judged; ``never_reviewed`` counts them."""
+    def overdue(self, limit: int = 1000, offset: int = 0, as_of: dt.date | None = None) -> dict[str, Any]:
+        """The assets due for their periodic review by the clock (or as of ``as_of``), computed
+        now from their last-reviewed dates (not from the stored validation report). Assets with
+        no last-reviewed date are not judged; ``never_reviewed`` counts them."""
         from kg import clock
 
-        day, cutoff = self.review_clock()
+        with self.dated(as_of):
+            day, cutoff = self.review_clock()
         months = self.ontology.policy.review_interval_months
         listed = asset_list(self.store, self.ontology, self.ids, reviewed_before=cutoff, limit=limit, offset=offset)
         items = [
@@ -1041,9 +1067,11 @@ class Service:
         return self._validator
 
     @writes
-    def validate(self, changed: Iterable[URIRef] | None = None) -> Report:
-        """Validate the store with the SHACL shapes: everything, or what ``changed`` affects."""
-        return self.validator().validate(changed)
+    def validate(self, changed: Iterable[URIRef] | None = None, as_of: dt.date | None = None) -> Report:
+        """Validate the store with the SHACL shapes: everything, or what ``changed`` affects;
+        ``as_of``: judge reviews (R15) as of that day."""
+        with self.dated(as_of):
+            return self.validator().validate(changed)
 
     @writes
     def change(

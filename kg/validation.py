@@ -24,11 +24,12 @@ live from the clock at the time of asking.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import threading
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,6 +98,7 @@ class Result:
             "value": self.value,
             "message_zh": self.message_zh,
             "message_en": self.message_en,
+            "shape": self.shape,
         }
 
     def key(self) -> tuple[str, str, str, str | None, str | None]:
@@ -120,6 +122,13 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         ordered = sorted(self.results, key=lambda r: (r.focus_id, _rule_order(r.rule), r.message_en))
         return {"conforms": self.conforms, "results": [r.to_dict() for r in ordered]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Report:
+        """The report :meth:`to_dict` gave (e.g. a server's answer)."""
+        fields = {f.name for f in dataclasses.fields(Result)}
+        results = [Result(**{k: v for k, v in r.items() if k in fields}) for r in data["results"]]
+        return cls(results, whole_conforms=bool(data["conforms"]))
 
     def to_graph(self) -> Graph:
         """The report in the SHACL vocabulary (sh:ValidationReport with its sh:result nodes)."""

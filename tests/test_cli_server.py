@@ -148,11 +148,56 @@ def test_propagate_goes_through_the_server(served: Served) -> None:
     assert summary["datasets"] >= 7 and summary["changed"] == 0 and summary["derivations"] >= 4
 
 
+def test_validate_goes_through_the_server_with_its_exit_code_and_names(served: Served) -> None:
+    as_json = served.cli("validate", "--format", "json", "--as-of", "2026-06-01")
+    report = json.loads(as_json.stdout)
+    assert as_json.returncode == (0 if report["conforms"] else 1), as_json.stderr
+    assert report == {k: v for k, v in served.api("/api/validation").items() if k != "names"}
+    text = served.cli("validate")
+    assert text.returncode == as_json.returncode
+    for result in report["results"]:
+        assert result["message_zh"] in text.stdout
+    names = {r["focus_id"].split("/")[1] for r in report["results"] if r["focus_id"].startswith("asset/")}
+    for asset in names:  # the text report names each asset it lists, as it does without a server
+        assert served.api(f"/api/assets/{asset}")["name"] in text.stdout
+    ttl = served.cli("validate", "--format", "ttl")
+    assert "sh:ValidationReport" in ttl.stdout
+
+
+def test_review_goes_through_the_server_all_or_nothing(served: Served) -> None:
+    audit = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/medgrade/graph/audit> { ?s ?p ?o } }"
+    before = served.cli("query", audit, "--format", "csv").stdout
+    refused = served.cli("review", "dose-package", "no-such-asset", "-j", "年度复核 / yearly review")
+    assert refused.returncode == 2 and "no-such-asset" in refused.stderr
+    assert served.cli("query", audit, "--format", "csv").stdout == before
+    done = served.cli("review", "dose-package", "ct-01-dose", "-j", "年度复核 / yearly review", "--json")
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert sorted(r["id"] for r in answer["reviewed"]) == ["ct-01-dose", "dose-package"]
+    level = served.api("/api/assets/dose-package/level")
+    assert level["review"]["last_reviewed"] == answer["reviewed_on"]
+    due = served.cli("review", "--overdue", "--as-of", "2030-01-01", "--json")
+    assert due.returncode == 0, due.stderr
+    assert json.loads(due.stdout) == served.api("/api/reviews/overdue?as_of=2030-01-01")
+    assert "dose-package" in {i["id"] for i in json.loads(due.stdout)["items"]}
+
+
+def test_export_goes_through_the_server(served: Served) -> None:
+    xlsx = served.cli("export", "-f", "xlsx", "-o", "list.xlsx")
+    assert xlsx.returncode == 0, xlsx.stderr
+    r = httpx.get(f"{served.base}/api/export?format=xlsx", timeout=60)
+    assert (served.root / "list.xlsx").read_bytes()[:2] == b"PK" and len(r.content) > 1000
+    csv = served.cli("export", "-f", "csv", "-o", "list.csv")
+    assert csv.returncode == 0, csv.stderr
+    rows = (served.root / "list.csv").read_text("utf-8-sig").splitlines()
+    assert len(rows) == 1 + served.api("/api/status")["assets"]
+    assert "dose-package" in (served.root / "list.csv").read_text("utf-8-sig")
+    assert (served.root / "list-destinations.csv").is_file()
+
+
 @pytest.mark.parametrize(
     "args",
     [
-        ("validate",),
-        ("export", "-f", "ttl", "-o", "x.nq"),
         ("init", "--demo"),
         ("restore", "x.nq", "--yes"),
         ("backup", "x.nq"),

@@ -114,3 +114,28 @@ def test_no_route_or_page_takes_a_lock() -> None:
     for module in ("rest.py", "sparql.py", "openlineage.py", "web.py", "app.py"):
         text = (API / module).read_text(encoding="utf-8")
         assert "write_lock" not in text and "Lock(" not in text, module
+
+
+def test_a_requests_as_of_changes_no_other_requests_clock(demo: Service) -> None:
+    """``--as-of`` through a server (``Service.dated``) is this call's clock only: a request
+    answered meanwhile on another thread keeps the service's own today."""
+    import datetime as dt
+
+    own = demo.today()
+    inside, seen = threading.Event(), threading.Event()
+    answers: dict[str, dt.date] = {}
+
+    def dated() -> None:
+        with demo.dated(dt.date(2031, 5, 1)):
+            answers["dated"] = demo.today()
+            inside.set()
+            seen.wait(10)
+
+    t = threading.Thread(target=dated)
+    t.start()
+    assert inside.wait(10)
+    answers["other"] = demo.today()
+    seen.set()
+    t.join(10)
+    assert answers == {"dated": dt.date(2031, 5, 1), "other": own}
+    assert demo.overdue(as_of=dt.date(2031, 5, 1))["as_of"] == "2031-05-01" and demo.today() == own

@@ -26,10 +26,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
+import json
+import os
 import re
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,6 +64,8 @@ _DESCRIPTIVE = {
     SH.severity,
     SH.message,
     SH.name,
+    SH.order,
+    SH.group,
     SH.description,
     DCTERMS.identifier,
     URIRef("http://www.w3.org/2000/01/rdf-schema#label"),
@@ -68,6 +73,7 @@ _DESCRIPTIVE = {
 }
 _NODE_SHAPE_KEYS = _DESCRIPTIVE | set(_TARGETS) | {SH.property}
 _TRANSLATABLE = {SH.minCount, SH.maxCount, SH["class"], SH.datatype, SH.minLength}
+WALK_LIMIT = 20_000  # nodes: a cycle search reads the whole lineage at once beyond this
 _CASTABLE = {
     f"http://www.w3.org/2001/XMLSchema#{t}"
     for t in ("string", "boolean", "integer", "decimal", "double", "float", "dateTime")
@@ -166,6 +172,14 @@ def _result_triples(node: Node, r: Result) -> list[tuple[Node, Node, Node]]:
     return t
 
 
+def _result_iri(r: Result) -> URIRef:
+    """A result's name in the stored report, from all it says: the same result found again
+    keeps its name, so a run rewrites only what changed."""
+    fields = (r.focus, r.shape, r.rule, r.severity, r.path, r.value, r.message_zh, r.message_en)
+    digest = hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode()).hexdigest()[:32]
+    return URIRef(f"urn:medgrade:result:{digest}")
+
+
 def load_shapes(store: Store) -> Graph:
     """The shapes graphs loaded into the store by ``medgrade init``, merged."""
     g = Graph()
@@ -186,6 +200,7 @@ class Validator:
         self._subclass_cache: dict[Node, list[URIRef]] = {}
         self._label_cache: dict[str, dict[str, str]] = {}
         self.templates = _message_templates(shapes)
+        self._parameters = {shapes.value(p, SH.path) for p in shapes.objects(None, SH.parameter)}
         self._running = threading.RLock()
         # R15's clock: () -> (as-of date, review cutoff), written before each run (see write_clock)
         self.clock: Callable[[], tuple[dt.date, dt.date]] | None = None
@@ -224,7 +239,7 @@ class Validator:
             values = "VALUES ?x { " + " ".join(sparql_term(n) for n in part) + " }"
             branches = []
             for cls in self.shapes.objects(shape, SH.targetClass):
-                branches.append(f"{{ {values} {self._class_pattern('x', cls)} }}")
+                branches.append(f"{{ {values} {self._class_pattern('x', cls, True)} }}")
             for p in self.shapes.objects(shape, SH.targetSubjectsOf):
                 branches.append(f"{{ {values} FILTER EXISTS {{ ?x {sparql_term(p)} ?any }} }}")
             for p in self.shapes.objects(shape, SH.targetObjectsOf):
@@ -242,65 +257,98 @@ class Validator:
             self._subclass_cache[cls] = sorted(found | {URIRef(str(cls))})
         return self._subclass_cache[cls]
 
-    def _class_pattern(self, var: str, cls: Node) -> str:
+    def _class_pattern(self, var: str, cls: Node, bound: bool = False) -> str:
+        """?var is an instance of ``cls`` or a subclass. ``bound``: ?var is bound by a VALUES
+        block; then one concrete pattern per class (a ``VALUES`` list of classes would make
+        Oxigraph scan every rdf:type before joining ?var); else one scan of the classes."""
+        if bound:
+            return " UNION ".join(f"{{ ?{var} a {sparql_term(c)} }}" for c in self._subclasses(cls))
         values = " ".join(sparql_term(c) for c in self._subclasses(cls))
         return f"VALUES ?{var}Class {{ {values} }} ?{var} a ?{var}Class ."
 
-    def _target_pattern(self, shape: URIRef) -> str:
-        """A SPARQL group binding ?this to the shape's targets."""
-        branches = [f"{{ {self._class_pattern('this', c)} }}" for c in self.shapes.objects(shape, SH.targetClass)]
-        branches += [
-            f"{{ ?this {sparql_term(p)} ?targetValue }}" for p in self.shapes.objects(shape, SH.targetSubjectsOf)
+    def _target_pattern(self, shape: URIRef, among: str = "") -> str:
+        """A SPARQL group binding ?this to the shape's targets; ``among``: a ``VALUES ?this``
+        block the targets are restricted to (repeated in every branch, so that no branch scans
+        all its targets before the join)."""
+        branches = [
+            f"{{ {among} {self._class_pattern('this', c, bool(among))} }}"
+            for c in self.shapes.objects(shape, SH.targetClass)
         ]
         branches += [
-            f"{{ ?targetValue {sparql_term(p)} ?this }}" for p in self.shapes.objects(shape, SH.targetObjectsOf)
+            f"{{ {among} ?this {sparql_term(p)} ?targetValue }}"
+            for p in self.shapes.objects(shape, SH.targetSubjectsOf)
+        ]
+        branches += [
+            f"{{ {among} ?targetValue {sparql_term(p)} ?this }}" for p in self.shapes.objects(shape, SH.targetObjectsOf)
         ]
         nodes = [sparql_term(n) for n in self.shapes.objects(shape, SH.targetNode) if isinstance(n, URIRef)]
         if nodes:
-            branches.append("{ VALUES ?this { " + " ".join(nodes) + " } }")
+            branches.append(f"{{ {among} VALUES ?this {{ " + " ".join(nodes) + " } }")
         return "{ " + " UNION ".join(branches) + " }" if branches else "{ FILTER(false) }"
 
-    def _candidates(self, shape: URIRef) -> set[URIRef] | None:
-        """Nodes that could fail the shape's SPARQL constraints; None for core-only shapes.
+    def _candidates(self, shape: URIRef, among: set[URIRef] | None = None) -> set[URIRef] | None:
+        """Nodes that could fail the shape (of its targets, or of those among ``among``); None
+        when the shape uses constraints this cannot translate (pyshacl then checks every target).
 
-        Each constraint's SELECT runs once with its target pattern joined in front of its body,
-        which is what SHACL's pre-binding of $this to each target amounts to: the nodes it
-        returns are the only ones the per-node evaluation can report.
+        Each SPARQL constraint's SELECT runs once with its target pattern joined in front of its
+        body, which is what SHACL's pre-binding of $this to each target amounts to: the nodes it
+        returns are the only ones the per-node evaluation can report. Core constraints: see
+        :meth:`_core_candidates`.
         """
+        if among is None:
+            return self._candidates_among(shape, "")
+        if (shape, MGSH.candidates, MGSH.DerivationCycles) in self.shapes:
+            return self._in_targets(shape, self._cycle_members_with(set(among), self.view) & set(among))
+        found: set[URIRef] = set()
+        for values in values_blocks("this", among):
+            part = self._candidates_among(shape, values)
+            if part is None:
+                return None
+            found |= part
+        return found
+
+    def _candidates_among(self, shape: URIRef, among: str) -> set[URIRef] | None:
         constraints = list(self.shapes.objects(shape, SH.sparql))
         if not constraints:
-            return self._core_candidates(shape)
+            return self._core_candidates(shape, among)
+        if self._constraining(shape) - _NODE_SHAPE_KEYS - {SH.sparql}:
+            return None
+        if set(self.shapes.objects(shape, SH.property)):
+            return None  # SPARQL and core constraints on one shape: pyshacl checks every target
         if (shape, MGSH.candidates, MGSH.DerivationCycles) in self.shapes:
             return self._in_targets(shape, self._cycle_members())
-        target = self._target_pattern(shape)
+        target = self._target_pattern(shape, among)
         found: set[URIRef] = set()
         for c in constraints:
             select = _THIS.sub("?this", _strip_prefixes(str(self.shapes.value(c, SH.select))))
             where = _WHERE.search(select)
             if where is None:
-                return self._in_targets(shape, self._all_subjects())  # unusual form: check every target
+                return None  # an unusual form: check every target
             body = select[: where.end()] + "\n" + target + "\n" + select[where.end() :]
             query = self._prefixes(c) + "SELECT DISTINCT ?this WHERE { {\n" + body + "\n} }"
             found |= self._iris(query, "this")
         return found
 
-    def _core_candidates(self, shape: URIRef) -> set[URIRef] | None:
+    def _core_candidates(self, shape: URIRef, among: str = "") -> set[URIRef] | None:
         """Candidates of a node shape whose only constraints are property shapes with a plain
         predicate path and sh:minCount, sh:maxCount, sh:class, sh:datatype or sh:minLength: the
         nodes with too few or too many values, or a value of another class or datatype, or too
         short. None when the shape uses anything else (pyshacl then walks all its targets)."""
-        if set(self.shapes.predicates(shape, None)) - _NODE_SHAPE_KEYS:
+        if self._constraining(shape) - _NODE_SHAPE_KEYS:
             return None
-        target = self._target_pattern(shape)
+        target = self._target_pattern(shape, among)
         found: set[URIRef] = set()
         for ps in self.shapes.objects(shape, SH.property):
             path = self.shapes.value(ps, SH.path)
-            params = {p: o for p, o in self.shapes.predicate_objects(ps) if p not in _DESCRIPTIVE}
+            constraining = self._constraining(ps)
+            params = {p: o for p, o in self.shapes.predicate_objects(ps) if p in constraining}
             if not isinstance(path, URIRef) or set(params) - _TRANSLATABLE:
                 return None
             p = sparql_term(path)
             queries = []
-            if SH.minCount in params:
+            if SH.minCount in params and _int(params[SH.minCount]) == 1:  # no value (cheaper than counting)
+                queries.append(f"SELECT DISTINCT ?this WHERE {{ {target} FILTER NOT EXISTS {{ ?this {p} ?v }} }}")
+            elif SH.minCount in params:
                 queries.append(
                     f"SELECT ?this WHERE {{ {target} OPTIONAL {{ ?this {p} ?v }} }} GROUP BY ?this "
                     f"HAVING (COUNT(DISTINCT ?v) < {_int(params[SH.minCount])})"
@@ -311,10 +359,10 @@ class Validator:
                     f"HAVING (COUNT(DISTINCT ?v) > {_int(params[SH.maxCount])})"
                 )
             if SH["class"] in params:
-                classes = " ".join(sparql_term(c) for c in self._subclasses(params[SH["class"]]))
+                classes = ", ".join(sparql_term(c) for c in self._subclasses(params[SH["class"]]))
                 queries.append(
                     f"SELECT DISTINCT ?this WHERE {{ {target} ?this {p} ?v . "
-                    f"FILTER NOT EXISTS {{ VALUES ?vc {{ {classes} }} ?v a ?vc }} }}"
+                    f"FILTER NOT EXISTS {{ ?v a ?vc FILTER(?vc IN ({classes})) }} }}"
                 )
             if SH.datatype in params:
                 dt = sparql_term(params[SH.datatype])
@@ -333,8 +381,15 @@ class Validator:
                 found |= self._iris(q, "this")
         return found
 
-    def _all_subjects(self) -> set[URIRef]:
-        return self._iris("SELECT DISTINCT ?s WHERE { ?s ?p ?o }", "s")
+    def _constraining(self, shape: Node) -> set[Node]:
+        """The predicates of a shape that validation reads: SHACL's own (but the descriptive
+        ones) and the parameters of constraint components the shapes declare. Annotations
+        (labels, sources, editorial notes) change nothing a run reports."""
+        return {
+            p
+            for p in self.shapes.predicates(shape, None)
+            if (str(p).startswith(str(SH)) or p in self._parameters) and p not in _DESCRIPTIVE
+        }
 
     def _cycle_members(self) -> set[URIRef]:
         g = nx.DiGraph(self.store.edges(PROV.wasDerivedFrom, Graphs.INVENTORY))
@@ -381,25 +436,66 @@ class Validator:
         owner = self.ids.owner(str(node))
         return self.ids.asset(owner) if owner is not None else node
 
-    def _cycle_members_with(self, nodes: set[URIRef]) -> set[URIRef]:
-        g = nx.DiGraph(self.store.edges(PROV.wasDerivedFrom, Graphs.INVENTORY))
+    def _cycle_members_with(self, nodes: set[URIRef], view: Any = None) -> set[URIRef]:
+        """The members of the derivation cycles through any of ``nodes`` (in the store, or in a
+        run's pyoxigraph ``view``). A cycle through a node lies within what the node derives
+        from, so that part of the lineage is read (breadth-first, one query per step); when it
+        grows past :data:`WALK_LIMIT` nodes, every derivation is read in one query instead."""
+        inventory = sparql_term(Graphs.INVENTORY)
+        wdf = sparql_term(PROV.wasDerivedFrom)
+        edges: list[tuple[str, str]] = []
+        seen: set[str] = {str(n) for n in nodes}
+        frontier = set(seen)
+        while frontier:
+            if len(seen) > WALK_LIMIT:  # most of the inventory: one read of it all is cheaper
+                edges = self._pairs(
+                    f"SELECT ?x ?y WHERE {{ GRAPH {inventory} {{ ?x {wdf} ?y }} FILTER(isIRI(?y)) }}", view
+                )
+                break
+            step: set[str] = set()
+            for values in values_blocks("x", [URIRef(x) for x in frontier]):
+                query = f"SELECT ?x ?y WHERE {{ GRAPH {inventory} {{ {values} ?x {wdf} ?y }} FILTER(isIRI(?y)) }}"
+                for x, y in self._pairs(query, view):
+                    edges.append((x, y))
+                    if y not in seen:
+                        seen.add(y)
+                        step.add(y)
+            frontier = step
+        g = nx.DiGraph(edges)
+        wanted = {str(n) for n in nodes}
         out: set[URIRef] = set()
         for component in nx.strongly_connected_components(g):
-            if {URIRef(n) for n in component} & nodes:
+            if (len(component) > 1 or any(g.has_edge(n, n) for n in component)) and component & wanted:
                 out |= {URIRef(n) for n in component}
         return out
 
-    def _focused_shapes(self, focus: set[URIRef] | None) -> Graph:
-        """A copy of the shapes whose node shapes target explicit node lists."""
+    def _pairs(self, query: str, view: Any) -> list[tuple[str, str]]:
+        if view is None:
+            return [(str(a), str(b)) for a, b in self.store.rows(query)]
+        return [(s["x"].value, s["y"].value) for s in view.query(query)]
+
+    def _focused_shapes(self, focus: set[URIRef] | None, keep: frozenset[URIRef] = frozenset()) -> Graph:
+        """A copy of the shapes whose node shapes target explicit node lists (the shapes in
+        ``keep`` switched off: their stored results stand)."""
         g = Graph()
         for t in self.shapes:
             g.add(t)
-        for shape in self.node_shapes():
-            if focus is None:
-                candidates = self._candidates(shape)
-                if candidates is None:
-                    continue  # core constraints: pyshacl walks the targets itself
+        shapes = [s for s in self.node_shapes() if s not in keep]
+        for shape in keep:
+            g.set((shape, SH.deactivated, Literal(True)))
+        if focus is None:  # a full run: the shapes' candidate queries side by side (Oxigraph releases the GIL)
+            for cls in {*self.shapes.objects(None, SH.targetClass), *self.shapes.objects(None, SH["class"])}:
+                self._subclasses(cls)  # filled before the threads share the cache
+            with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+                found = dict(zip(shapes, pool.map(self._candidates, shapes), strict=True))
+        else:
+            found = {shape: self._candidates(shape, focus) for shape in shapes}
+        for shape in shapes:
+            candidates = found[shape]
+            if candidates is not None:
                 nodes = candidates
+            elif focus is None:
+                continue  # untranslatable constraints: pyshacl walks the targets itself
             else:
                 nodes = self._in_targets(shape, focus)
             for p in _TARGETS:
@@ -411,14 +507,17 @@ class Validator:
         return g
 
     # --- running -------------------------------------------------------------------------------
-    def run(self, focus: set[URIRef] | None = None, view: Any = None) -> list[Result]:
+    def run(
+        self, focus: set[URIRef] | None = None, view: Any = None, keep: frozenset[URIRef] = frozenset()
+    ) -> list[Result]:
         """Run pyshacl over the store (every node, or only ``focus``), or over ``view``, a
-        pyoxigraph store standing for it (a what-if: the store plus a hypothetical change).
-        Runs of one validator take turns: a run keeps the store it reads in :attr:`view`."""
+        pyoxigraph store standing for it (a what-if: the store plus a hypothetical change);
+        ``keep``: node shapes not run. Runs of one validator take turns: a run keeps the store
+        it reads in :attr:`view`."""
         with self._running:
-            return self._run(focus, view)
+            return self._run(focus, view, keep)
 
-    def _run(self, focus: set[URIRef] | None, view: Any) -> list[Result]:
+    def _run(self, focus: set[URIRef] | None, view: Any, keep: frozenset[URIRef] = frozenset()) -> list[Result]:
         import pyshacl
         from pyshacl.graph_abstraction import DataGraph
 
@@ -430,7 +529,7 @@ class Validator:
         data.default_union = True  # type: ignore[misc]  # pyshacl defines a setter
         data._namespace_manager = pyshacl_fixes.PlainNames(data.default_graph, bind_namespaces="none")  # type: ignore[attr-defined]
         _no_counting(data)
-        shapes = self._focused_shapes(focus)
+        shapes = self._focused_shapes(focus, keep)
         _conforms, results_graph, _text = pyshacl.validate(
             data,
             shacl_graph=shapes,
@@ -545,8 +644,11 @@ class Validator:
             self._store_results(results, replace_all=True, focus=set())
             return Report(results)
         focus = self.affected(changed, derivations) | set(before)
-        results = self.run(focus)
-        self._store_results(results, replace_all=False, focus=focus)
+        # a change that adds or removes no derivation leaves every derivation cycle as it was:
+        # the cycle shapes' stored results stand (finding cycles reads the focus's whole lineage)
+        keep = frozenset() if derivations else self._cycle_shapes()
+        results = self.run(focus, keep=keep)
+        self._store_results(results, replace_all=False, focus=focus, keep=keep)
         return Report(results, checked=len(focus), whole_conforms=not self._stored_violations())
 
     def _stored_violations(self) -> bool:
@@ -555,21 +657,46 @@ class Validator:
             f"{sparql_term(SH.Violation)} }} }}"
         )
 
-    def _store_results(self, results: list[Result], replace_all: bool, focus: set[URIRef]) -> None:
-        triples = []
-        for r in results:
-            triples += _result_triples(URIRef(f"urn:uuid:{uuid.uuid4()}"), r)
+    def _cycle_shapes(self) -> frozenset[URIRef]:
+        """The node shapes whose results depend on derivation cycles only (``mgsh:candidates
+        mgsh:DerivationCycles``)."""
+        return frozenset(
+            s for s in self.shapes.subjects(MGSH.candidates, MGSH.DerivationCycles) if isinstance(s, URIRef)
+        )
+
+    def _store_results(
+        self, results: list[Result], replace_all: bool, focus: set[URIRef], keep: frozenset[URIRef] = frozenset()
+    ) -> None:
+        """Bring the stored report up to date: a result is named by its content
+        (:func:`_result_iri`), so only the results that appeared or went are written."""
+        new = {_result_iri(r): r for r in results}
         if replace_all:
-            self.store.replace_graph(VALIDATION, triples)
-            return
-        stale: set[URIRef] = set()
-        for values in values_blocks("focus", focus):
-            rows = self.store.select(
-                f"SELECT ?r WHERE {{ GRAPH {sparql_term(VALIDATION)} {{ {values} "
-                f"?r {sparql_term(SH.focusNode)} ?focus }} }}"
-            )
-            stale |= {r["r"] for r in rows if isinstance(r.get("r"), URIRef)}  # type: ignore[misc]
-        self.store.apply(Changeset(VALIDATION, subjects=stale, triples=triples))
+            existing = {
+                URIRef(str(r))
+                for (r,) in self.store.rows(
+                    f"SELECT DISTINCT ?r WHERE {{ GRAPH {sparql_term(VALIDATION)} {{ ?r ?p ?o }} }}"
+                )
+            }
+        else:
+            existing = set()
+            for values in values_blocks("focus", focus):
+                kept = (
+                    f"FILTER NOT EXISTS {{ ?r {sparql_term(SH.sourceShape)} ?kept "
+                    f"FILTER(?kept IN ({', '.join(sparql_term(k) for k in sorted(keep))})) }}"
+                    if keep
+                    else ""
+                )
+                rows = self.store.rows(
+                    f"SELECT ?r WHERE {{ GRAPH {sparql_term(VALIDATION)} {{ {values} "
+                    f"?r {sparql_term(SH.focusNode)} ?focus {kept} }} }}"
+                )
+                existing |= {URIRef(str(r)) for (r,) in rows}
+        stale = existing - new.keys()
+        added = [t for node, r in new.items() if node not in existing for t in _result_triples(node, r)]
+        if replace_all and len(stale) > len(existing) // 2:  # most of it went: write the graph anew
+            self.store.replace_graph(VALIDATION, [t for node, r in new.items() for t in _result_triples(node, r)])
+        elif stale or added:
+            self.store.apply(Changeset(VALIDATION, subjects=stale, triples=added))
 
     def stored(self) -> Report:
         """The report as last stored (empty before the first run)."""

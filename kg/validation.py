@@ -73,6 +73,7 @@ _DESCRIPTIVE = {
 }
 _NODE_SHAPE_KEYS = _DESCRIPTIVE | set(_TARGETS) | {SH.property}
 _TRANSLATABLE = {SH.minCount, SH.maxCount, SH["class"], SH.datatype, SH.minLength}
+PER_NODE_LIMIT = 64  # focus nodes: up to this many, SPARQL shapes are evaluated per node
 WALK_LIMIT = 20_000  # nodes: a cycle search reads the whole lineage at once beyond this
 _CASTABLE = {
     f"http://www.w3.org/2001/XMLSchema#{t}"
@@ -307,6 +308,15 @@ class Validator:
             found |= part
         return found
 
+    def _focus_candidates(self, shape: URIRef, focus: set[URIRef]) -> set[URIRef] | None:
+        """The nodes of ``focus`` pyshacl should check for the shape. A SPARQL constraint is
+        evaluated by pyshacl with ``$this`` pre-bound to a constant, which Oxigraph plans well:
+        for a few targets that costs less than one candidate query, whose join order Oxigraph
+        may get wrong for a body that reads widely (R4's element names)."""
+        if (shape, SH.sparql, None) in self.shapes and len(focus) <= PER_NODE_LIMIT:
+            return self._in_targets(shape, focus)
+        return self._candidates(shape, focus)
+
     def _candidates_among(self, shape: URIRef, among: str) -> set[URIRef] | None:
         constraints = list(self.shapes.objects(shape, SH.sparql))
         if not constraints:
@@ -438,19 +448,21 @@ class Validator:
 
     def _cycle_members_with(self, nodes: set[URIRef], view: Any = None) -> set[URIRef]:
         """The members of the derivation cycles through any of ``nodes`` (in the store, or in a
-        run's pyoxigraph ``view``). A cycle through a node lies within what the node derives
-        from, so that part of the lineage is read (breadth-first, one query per step); when it
-        grows past :data:`WALK_LIMIT` nodes, every derivation is read in one query instead."""
+        run's pyoxigraph ``view``). A lineage of up to :data:`WALK_LIMIT` derivations is read
+        whole (one query). In a larger one, a cycle through a node lies within what the node
+        derives from, so that part is read (breadth-first, one query per step); when it grows
+        past :data:`WALK_LIMIT` nodes, every derivation is read in one query instead."""
         inventory = sparql_term(Graphs.INVENTORY)
         wdf = sparql_term(PROV.wasDerivedFrom)
-        edges: list[tuple[str, str]] = []
+        every = f"SELECT ?x ?y WHERE {{ GRAPH {inventory} {{ ?x {wdf} ?y }} FILTER(isIRI(?y)) }}"
+        edges = self._pairs(f"{every} LIMIT {WALK_LIMIT + 1}", view)
         seen: set[str] = {str(n) for n in nodes}
-        frontier = set(seen)
+        frontier = set() if len(edges) <= WALK_LIMIT else set(seen)  # a small lineage: read whole
+        if frontier:
+            edges = []
         while frontier:
             if len(seen) > WALK_LIMIT:  # most of the inventory: one read of it all is cheaper
-                edges = self._pairs(
-                    f"SELECT ?x ?y WHERE {{ GRAPH {inventory} {{ ?x {wdf} ?y }} FILTER(isIRI(?y)) }}", view
-                )
+                edges = self._pairs(every, view)
                 break
             step: set[str] = set()
             for values in values_blocks("x", [URIRef(x) for x in frontier]):
@@ -489,7 +501,7 @@ class Validator:
             with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
                 found = dict(zip(shapes, pool.map(self._candidates, shapes), strict=True))
         else:
-            found = {shape: self._candidates(shape, focus) for shape in shapes}
+            found = {shape: self._focus_candidates(shape, focus) for shape in shapes}
         for shape in shapes:
             candidates = found[shape]
             if candidates is not None:

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rdflib import Literal, URIRef
 
+from kg import validation
 from kg.namespaces import MG, PROV, RDF
 from kg.ontology import Ontology, load_ontology
 from kg.service import Service
@@ -99,6 +100,23 @@ def _raw(request: str) -> Changeset:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=st.lists(edit, min_size=1, max_size=4))
 def test_incremental_equals_full(tmp_path: Path, edits: list[tuple[str, str, object]]) -> None:
+    _incremental_equals_full(tmp_path, edits)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(edits=st.lists(edit, min_size=1, max_size=4))
+def test_incremental_equals_full_with_candidate_queries(tmp_path: Path, edits: list[tuple[str, str, object]]) -> None:
+    """The same with every SPARQL shape's focus found by its candidate query (as for a change
+    that touches more than ``PER_NODE_LIMIT`` nodes), not by pyshacl node by node."""
+    limit = validation.PER_NODE_LIMIT
+    validation.PER_NODE_LIMIT = 0
+    try:
+        _incremental_equals_full(tmp_path, edits)
+    finally:
+        validation.PER_NODE_LIMIT = limit
+
+
+def _incremental_equals_full(tmp_path: Path, edits: list[tuple[str, str, object]]) -> None:
     svc = fresh(tmp_path)
     incremental = None
     for kind, subject, value in edits:

@@ -77,7 +77,7 @@ PER_NODE_LIMIT = 64  # focus nodes: up to this many, SPARQL shapes are evaluated
 WALK_LIMIT = 20_000  # nodes: a cycle search reads the whole lineage at once beyond this
 _CASTABLE = {
     f"http://www.w3.org/2001/XMLSchema#{t}"
-    for t in ("string", "boolean", "integer", "decimal", "double", "float", "dateTime")
+    for t in ("string", "boolean", "integer", "decimal", "double", "float", "dateTime", "date")
 }
 
 
@@ -354,6 +354,8 @@ class Validator:
             params = {p: o for p, o in self.shapes.predicate_objects(ps) if p in constraining}
             if not isinstance(path, URIRef) or set(params) - _TRANSLATABLE:
                 return None
+            if SH.datatype in params and str(params[SH.datatype]) not in _CASTABLE:
+                return None  # an ill-formed value could not be told from a good one: pyshacl checks every target
             p = sparql_term(path)
             queries = []
             if SH.minCount in params and _int(params[SH.minCount]) == 1:  # no value (cheaper than counting)
@@ -377,7 +379,7 @@ class Validator:
             if SH.datatype in params:
                 dt = sparql_term(params[SH.datatype])
                 # also catch ill-formed values ("2026-13-45"^^xsd:dateTime): they fail the cast
-                cast = f" || !COALESCE({dt}(STR(?v)) = ?v, false)" if str(params[SH.datatype]) in _CASTABLE else ""
+                cast = f" || !COALESCE({dt}(STR(?v)) = ?v, false)"
                 queries.append(
                     f"SELECT DISTINCT ?this WHERE {{ {target} ?this {p} ?v . "
                     f"FILTER(!isLiteral(?v) || datatype(?v) != {dt}{cast}) }}"

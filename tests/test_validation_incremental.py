@@ -158,3 +158,21 @@ def test_steward_writes_are_validated_after_the_levels_follow(onto) -> None:
     incremental = results()
     svc.validate()
     assert incremental == results()
+
+
+def test_an_ill_formed_review_date_is_reported_by_full_and_incremental_runs(tmp_path: Path) -> None:
+    """R15_Date's sh:datatype xsd:date: a value typed xsd:date but not a date ("2026-13-45")
+    fails it. The generated candidate query must catch it (a cast that fails) — or leave the
+    shape to pyshacl — never skip it: the asset would then look never reviewed, not judged."""
+    svc = fresh(tmp_path)
+    a = svc.ids.asset("dose-package")
+    bad = Literal("2026-13-45", datatype=URIRef("http://www.w3.org/2001/XMLSchema#date"))
+    update = (
+        f"DELETE WHERE {{ GRAPH <{Graphs.INVENTORY}> {{ <{a}> <{MG.lastReviewed}> ?d }} }} ;"
+        f" INSERT DATA {{ GRAPH <{Graphs.INVENTORY}> {{ <{a}> <{MG.lastReviewed}> {bad.n3()} }} }}"
+    )
+    incremental = svc.change(_raw(update), {a}, derivations=False)
+    found = {(r.rule, r.focus_id, r.severity) for r in incremental.results}
+    assert ("R15", "dose-package", "Violation") in found and not incremental.conforms
+    full = svc.validate()
+    assert ("R15", "dose-package", "Violation") in {(r.rule, r.focus_id, r.severity) for r in full.results}

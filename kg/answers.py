@@ -80,11 +80,12 @@ def asset_facts(store: Store, onto: Ontology, iri: URIRef, props: dict[str, list
                 entry["personal"].add(pi)
             if cat:
                 entry["categories"].add(cat)
-    review = None
-    for record, graph in store.referring(str(MG.concerns), str(iri)):
-        about = store.about(record, URIRef(graph))
-        if (str(RDF.type), str(MG.ImportantDataReview)) in about:
-            review = min((o for p, o in about if p == str(MG.reviewDecision)), default=review)
+    # the important-data reviews of the asset only (every write adds a record concerning it)
+    decisions = store.rows(
+        _P
+        + f"SELECT ?d WHERE {{ GRAPH ?g {{ ?r mg:concerns {a} ; a mg:ImportantDataReview ; mg:reviewDecision ?d }} }}"
+    )
+    review = min((str(d) for (d,) in decisions if d is not None), default=None)
     return AssetFacts(
         iri=str(iri),
         category=strictest_category(props.get(str(MG.hasCategory), []), onto),

@@ -11,7 +11,6 @@ import datetime as dt
 import functools
 import hashlib
 import tempfile
-import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from rdflib.term import Node
 from kg import overview
 from kg.answers import asset_detail, asset_list, level_answer, lineage_graph, resolve
 from kg.errors import ImportProblem, InputError, Problem, ReadOnlyError
+from kg.group_commit import GroupCommit, Pending
 from kg.ids import Ids
 from kg.importers.inventory import plan_sheets
 from kg.importers.openlineage import plan_openlineage
@@ -175,7 +175,7 @@ class Service:
         self._pending = False  # this process set the pending-levels marker
         self._version: str | None = None  # the inventory version the kept lineage was read at
         self.as_of: dt.date | None = None  # the clock's "today" (--as-of); else MEDGRADE_TODAY, else today
-        self._writer = threading.RLock()  # re-entrant: a use case may call another (import → propagate)
+        self._commit = GroupCommit()  # one writer at a time; the validations of queued writes grouped
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -186,7 +186,7 @@ class Service:
                 "this server is read-only (MEDGRADE_READ_ONLY): send writes to the writer process",
                 "本服务为只读（MEDGRADE_READ_ONLY）：写操作请发往负责写入的服务",
             )
-        with self._writer:
+        with self._commit.writer():
             yield
 
     @property
@@ -1081,9 +1081,23 @@ class Service:
         derivations: bool = True,
         levels: Callable[[], PropagationReport] | None = None,
     ) -> Report:
+        """:meth:`submit` a change and wait for its validation report."""
+        return self.submit(changes, changed, derivations, levels).report()
+
+    @writes
+    def submit(
+        self,
+        changes: Changeset,
+        changed: Iterable[URIRef],
+        derivations: bool = True,
+        levels: Callable[[], PropagationReport] | None = None,
+    ) -> Pending:
         """Apply a changeset, let the derived levels follow (``levels``: the incremental
-        propagation of this change), then re-validate incrementally what it touches before and
-        after, and the things whose derived levels changed (R11 and R12 read them).
+        propagation of this change), and have what it touches before and after re-validated
+        incrementally, with the things whose derived levels changed (R11 and R12 read them):
+        together with the writes queued behind this one, in one validation
+        (:mod:`kg.group_commit`). Read the write's answer from the store, then its
+        :meth:`Pending.report` (the results of this change's focus nodes).
 
         ``derivations``: whether the change may add or remove derivations (cycle checks)."""
         validator = self.validator()
@@ -1092,7 +1106,12 @@ class Service:
         self._write_inventory(changes)
         if levels is not None:
             changed |= {URIRef(x) for x in levels().changed}
-        return validator.validate(changed, before=before, derivations=derivations)
+        return self._commit.join(
+            validator.affected(changed, derivations) | before,
+            derivations,
+            self.review_clock(),
+            lambda nodes, cycles: validator.validate(set(), before=nodes, derivations=cycles),
+        )
 
     @writes
     def write_unvalidated(self, changes: Changeset) -> None:

@@ -166,10 +166,11 @@ def assess(
             set_levels={str(a): lv.rank} if lv is not None else {}, minimums={str(a): svc.minimum_rank(a)}
         )
 
-    report = svc.change(
+    pending = svc.submit(
         Changeset(Graphs.INVENTORY, triples=triples, removals=removals, extra=quads), {a}, False, levels
     )
-    return {"record": str(rec), "level": svc.level(str(a)), "validation": report.to_dict()}
+    answer = svc.level(str(a))  # as this write left it, before the writes grouped with it
+    return {"record": str(rec), "level": answer, "validation": pending.report().to_dict()}
 
 
 def add_derivation(
@@ -234,8 +235,9 @@ def add_derivation(
         found = derivations_of(svc.store, onto, [str(t)])
         return svc.lineage_change(add=found, remove=[(d.source, d.target) for d in found])
 
-    report = svc.change(Changeset(Graphs.INVENTORY, triples=triples, extra=quads), {s, t}, True, levels)
-    return {"record": str(rec), "level": svc.level(str(t)), "validation": report.to_dict()}
+    pending = svc.submit(Changeset(Graphs.INVENTORY, triples=triples, extra=quads), {s, t}, True, levels)
+    level = svc.level(str(t))  # as this write left it, before the writes grouped with it
+    return {"record": str(rec), "level": level, "validation": pending.report().to_dict()}
 
 
 def review(

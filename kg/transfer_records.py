@@ -365,15 +365,13 @@ def record_transfer(
     audit += [(rec, MG.concerns, c, Graphs.AUDIT) for c in sorted(changed)]
     changes = Changeset(Graphs.INVENTORY, triples=triples, removals=removals, extra=audit)
     svc.lineage_state()  # as before the change
-    if validate:
-        report: dict[str, Any] | None = svc.change(changes, changed, False, svc.lineage_change).to_dict()
-    else:
+    pending = svc.submit(changes, changed, False, svc.lineage_change) if validate else None
+    if pending is None:
         svc.write_unvalidated(changes)
-        report = None
-    stored = {s.iri: s for s in stored_records(svc, day.year)}
+    stored = {s.iri: s for s in stored_records(svc, day.year)}  # as this write left them
     answer = record_answer(svc, stored[str(node)])
     answer["rechecked"] = [record_answer(svc, stored[str(c)]) for c in sorted(changed - {node})]
-    answer["validation"] = report
+    answer["validation"] = pending.report().to_dict() if pending is not None else None
     return answer
 
 
@@ -425,11 +423,11 @@ def add_evidence(
     rec, audit = governance_record(svc, MG.ChangeRecord, actor, why, URIRef(before.asset))
     audit.append((rec, MG.concerns, node, Graphs.AUDIT))
     svc.lineage_state()
-    report = svc.change(
+    pending = svc.submit(
         Changeset(Graphs.INVENTORY, subjects=items, triples=triples, extra=audit), {node}, False, svc.lineage_change
     )
-    (stored,) = stored_records(svc, record=str(node))
-    return {**record_answer(svc, stored), "validation": report.to_dict()}
+    (stored,) = stored_records(svc, record=str(node))  # as this write left it
+    return {**record_answer(svc, stored), "validation": pending.report().to_dict()}
 
 
 def _term(onto: Ontology, iri: str | None) -> dict[str, Any] | None:

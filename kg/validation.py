@@ -191,6 +191,38 @@ def load_shapes(store: Store) -> Graph:
     return g
 
 
+class _Edited:
+    """Edits of a graph that can be undone (the validator's working copy of the shapes)."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+        self._added: list[tuple[Node, Node, Node]] = []
+        self._removed: list[tuple[Node, Node, Node]] = []
+
+    def add(self, t: tuple[Node, Node, Node]) -> None:
+        if t not in self.graph:
+            self.graph.add(t)
+            self._added.append(t)
+
+    def remove(self, t: tuple[Node, Node, Node]) -> None:
+        if t in self.graph:
+            self.graph.remove(t)
+            self._removed.append(t)
+
+    def deactivate(self, shape: Node) -> None:
+        for o in list(self.graph.objects(shape, SH.deactivated)):
+            self.remove((shape, SH.deactivated, o))
+        self.add((shape, SH.deactivated, Literal(True)))
+
+    def undo(self) -> None:
+        for t in reversed(self._added):
+            self.graph.remove(t)
+        for t in self._removed:
+            self.graph.add(t)
+        self._added.clear()
+        self._removed.clear()
+
+
 class Validator:
     """Validates a store with pyshacl; full or incremental runs, report kept in the store."""
 
@@ -199,6 +231,11 @@ class Validator:
         self.rule_of = {str(s): str(o) for s, o in shapes.subject_objects(DCTERMS.identifier)}
         self.view: Any = None  # the pyoxigraph store a run reads (the store itself when embedded)
         self._subclass_cache: dict[Node, list[URIRef]] = {}
+        self._facts: dict[URIRef, tuple[set[URIRef], set[URIRef], set[URIRef]]] = {}  # see _node_facts
+        self._facts_lock = threading.Lock()
+        self._work = Graph()  # the shapes as a run edits them (see _focused_shapes)
+        for t in shapes:
+            self._work.add(t)
         self._label_cache: dict[str, dict[str, str]] = {}
         self.templates = _message_templates(shapes)
         self._parameters = {shapes.value(p, SH.path) for p in shapes.objects(None, SH.parameter)}
@@ -231,25 +268,54 @@ class Validator:
         return "\n".join(lines) + "\n"
 
     def _in_targets(self, shape: URIRef, nodes: Iterable[URIRef]) -> set[URIRef]:
-        """Those of ``nodes`` that the shape's own targets select."""
-        nodes = sorted(set(nodes))
-        if not nodes:
-            return set()
-        found: set[URIRef] = set()
-        for part in chunks(nodes):
-            values = "VALUES ?x { " + " ".join(sparql_term(n) for n in part) + " }"
-            branches = []
-            for cls in self.shapes.objects(shape, SH.targetClass):
-                branches.append(f"{{ {values} {self._class_pattern('x', cls, True)} }}")
-            for p in self.shapes.objects(shape, SH.targetSubjectsOf):
-                branches.append(f"{{ {values} FILTER EXISTS {{ ?x {sparql_term(p)} ?any }} }}")
-            for p in self.shapes.objects(shape, SH.targetObjectsOf):
-                branches.append(f"{{ {values} FILTER EXISTS {{ ?any {sparql_term(p)} ?x }} }}")
-            explicit = {n for n in self.shapes.objects(shape, SH.targetNode)}
-            found |= {n for n in part if n in explicit}
-            if branches:
-                found |= self._iris("SELECT DISTINCT ?x WHERE { " + " UNION ".join(branches) + " }", "x")
-        return found
+        """Those of ``nodes`` that the shape's own targets select, judged from the nodes'
+        types and predicates (:meth:`_node_facts`, read once per run for all shapes)."""
+        facts = self._node_facts(set(nodes))
+        classes = {c for cls in self.shapes.objects(shape, SH.targetClass) for c in self._subclasses(cls)}
+        subjects_of = {URIRef(str(p)) for p in self.shapes.objects(shape, SH.targetSubjectsOf)}
+        objects_of = {URIRef(str(p)) for p in self.shapes.objects(shape, SH.targetObjectsOf)}
+        explicit = {n for n in self.shapes.objects(shape, SH.targetNode)}
+        return {
+            n
+            for n, (types, outgoing, incoming) in facts.items()
+            if n in explicit or types & classes or outgoing & subjects_of or incoming & objects_of
+        }
+
+    def _node_facts(self, nodes: set[URIRef]) -> dict[URIRef, tuple[set[URIRef], set[URIRef], set[URIRef]]]:
+        """For each node: its types, and which of the shapes' sh:targetSubjectsOf and
+        sh:targetObjectsOf predicates it has as subject and as object (in any graph of the
+        run's view). Kept for the run (:meth:`_run` resets it), so that a small focus costs a
+        few queries whatever the number of shapes."""
+        with self._facts_lock:  # a full run's candidate threads may ask at once
+            return self._read_node_facts(nodes)
+
+    def _read_node_facts(self, nodes: set[URIRef]) -> dict[URIRef, tuple[set[URIRef], set[URIRef], set[URIRef]]]:
+        import pyoxigraph as ox
+
+        facts = self._facts
+        missing = sorted(nodes - facts.keys())
+        for n in missing:
+            facts[n] = (set(), set(), set())
+        subjects_of = sorted({URIRef(str(p)) for p in self.shapes.objects(None, SH.targetSubjectsOf)})
+        objects_of = sorted({URIRef(str(p)) for p in self.shapes.objects(None, SH.targetObjectsOf)})
+
+        def read(query: str, slot: int, var: str) -> None:
+            for solution in self.view.query(query, use_default_graph_as_union=True):
+                x, term = solution["x"], solution[var]
+                if isinstance(x, ox.NamedNode) and isinstance(term, ox.NamedNode):
+                    facts[URIRef(x.value)][slot].add(URIRef(term.value))
+
+        for values in values_blocks("x", missing):
+            read(f"SELECT DISTINCT ?x ?t WHERE {{ {values} ?x a ?t }}", 0, "t")
+            for slot, preds, pattern in ((1, subjects_of, "?x ?p ?any"), (2, objects_of, "?any ?p ?x")):
+                if preds:
+                    listed = " ".join(sparql_term(p) for p in preds)
+                    read(
+                        f"SELECT ?x ?p WHERE {{ {values} VALUES ?p {{ {listed} }} FILTER EXISTS {{ {pattern} }} }}",
+                        slot,
+                        "p",
+                    )
+        return {n: facts[n] for n in nodes}
 
     def _subclasses(self, cls: Node) -> list[URIRef]:
         """``cls`` and its subclasses (from the ontology in the store), cached per run."""
@@ -435,9 +501,15 @@ class Validator:
                 f"SELECT DISTINCT ?s WHERE {{ GRAPH {sparql_term(Graphs.INVENTORY)} {{ {parts_pattern(chunk)} }} }}"
             )
             out |= {r["s"] for r in rows if isinstance(r.get("s"), URIRef)}  # type: ignore[misc]
+        # Neighbours both ways, except the governance records that point at a changed thing:
+        # a record's only shape (R13) reads the record's own triples, and every write adds one
+        # more record about its asset, so taking them in would make each write re-check its
+        # asset's whole audit trail (a record's own change makes it a changed thing instead).
+        audit = sparql_term(Graphs.AUDIT)
         for values in values_blocks("x", out):
             rows = self.store.select(
-                f"SELECT DISTINCT ?n WHERE {{ GRAPH ?g {{ {{ {values} ?x ?p ?n }} UNION {{ {values} ?n ?p ?x }} }} "
+                f"SELECT DISTINCT ?n WHERE {{ {{ GRAPH ?g {{ {values} ?x ?p ?n }} }} UNION "
+                f"{{ GRAPH ?g {{ {values} ?n ?p ?x }} FILTER(?g != {audit}) }} "
                 f"FILTER(isIRI(?n) && STRSTARTS(STR(?n), {sparql_term(Literal(base))})) }}"
             )
             out |= {r["n"] for r in rows if isinstance(r.get("n"), URIRef)}  # type: ignore[misc]
@@ -488,15 +560,15 @@ class Validator:
             return [(str(a), str(b)) for a, b in self.store.rows(query)]
         return [(s["x"].value, s["y"].value) for s in view.query(query)]
 
-    def _focused_shapes(self, focus: set[URIRef] | None, keep: frozenset[URIRef] = frozenset()) -> Graph:
-        """A copy of the shapes whose node shapes target explicit node lists (the shapes in
-        ``keep`` switched off: their stored results stand)."""
-        g = Graph()
-        for t in self.shapes:
-            g.add(t)
+    def _focused_shapes(self, focus: set[URIRef] | None, keep: frozenset[URIRef] = frozenset()) -> _Edited:
+        """The shapes with their node shapes targeting explicit node lists (the shapes in
+        ``keep`` switched off: their stored results stand): edits of the validator's working
+        copy of the shapes, undone after the run (copying the shapes for each run cost more
+        than a small change's whole validation)."""
+        g = _Edited(self._work)
         shapes = [s for s in self.node_shapes() if s not in keep]
         for shape in keep:
-            g.set((shape, SH.deactivated, Literal(True)))
+            g.deactivate(shape)
         if focus is None:  # a full run: the shapes' candidate queries side by side (Oxigraph releases the GIL)
             for cls in {*self.shapes.objects(None, SH.targetClass), *self.shapes.objects(None, SH["class"])}:
                 self._subclasses(cls)  # filled before the threads share the cache
@@ -513,11 +585,12 @@ class Validator:
             else:
                 nodes = self._in_targets(shape, focus)
             for p in _TARGETS:
-                g.remove((shape, p, None))
+                for o in list(g.graph.objects(shape, p)):
+                    g.remove((shape, p, o))
             for n in nodes:
                 g.add((shape, SH.targetNode, n))
             if not nodes:  # nothing to check: switch the shape off for this run
-                g.set((shape, SH.deactivated, Literal(True)))
+                g.deactivate(shape)
         return g
 
     # --- running -------------------------------------------------------------------------------
@@ -539,21 +612,25 @@ class Validator:
         if view is None:
             self.write_clock()
         self.view = view if view is not None else self.store.oxigraph_view()
+        self._facts = {}
         data = DataGraph.from_oxigraph_store(self.view)
         data.default_union = True  # type: ignore[misc]  # pyshacl defines a setter
         data._namespace_manager = pyshacl_fixes.PlainNames(data.default_graph, bind_namespaces="none")  # type: ignore[attr-defined]
         _no_counting(data)
         shapes = self._focused_shapes(focus, keep)
-        _conforms, results_graph, _text = pyshacl.validate(
-            data,
-            shacl_graph=shapes,
-            inference="none",
-            advanced=False,
-            allow_warnings=True,
-            abort_on_first=False,
-            meta_shacl=False,
-            inplace=True,
-        )
+        try:
+            _conforms, results_graph, _text = pyshacl.validate(
+                data,
+                shacl_graph=shapes.graph,
+                inference="none",
+                advanced=False,
+                allow_warnings=True,
+                abort_on_first=False,
+                meta_shacl=False,
+                inplace=True,
+            )
+        finally:
+            shapes.undo()
         return self._parse(results_graph)
 
     def write_clock(self) -> None:

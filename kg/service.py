@@ -54,6 +54,7 @@ _AS_OF: contextvars.ContextVar[dt.date | None] = contextvars.ContextVar("medgrad
 _ONTOLOGY_PREFIXES = (str(MG), "https://w3id.org/medgrade/def")
 _RDF_TYPE = str(RDF.type)
 BULK_THRESHOLD = 200_000  # triples; above this an import into an empty inventory is bulk-loaded
+INCREMENTAL_IMPORT_LIMIT = 2_000  # records: a larger import is not re-validated incrementally
 IMPORT_JOURNAL = URIRef("https://w3id.org/medgrade/graph/inventory#bulk-import")
 # Written in the same transaction as an inventory change, removed once derived levels follow it:
 # found by the next process, it means a process died in between (see Service.recover).
@@ -139,6 +140,11 @@ def lineage_additions(records: Sequence[Record]) -> list[Derivation] | None:
             if p == PROV.wasDerivedFrom:
                 out.append(Derivation(str(o), str(s), made.get(str(s))))
     return out
+
+
+def _touched(records: Sequence[Record]) -> set[URIRef]:
+    """The resources an import's records describe (their roots and every IRI subject)."""
+    return {r.root for r in records} | {s for r in records for s, _, _ in r.triples if isinstance(s, URIRef)}
 
 
 def _sha256(path: Path) -> str:
@@ -307,7 +313,8 @@ class Service:
 
     @writes
     def load_demo(self, progress: Progress | None = None) -> ImportReport | None:
-        """Import the demo hospital shipped with medgrade, if the inventory is empty."""
+        """Import the demo hospital shipped with medgrade, if the inventory is empty (not
+        validated: :meth:`initialize` validates the whole store next)."""
         if self.store.count(Graphs.INVENTORY):
             return None
         from kg.demo.generate import DEMO_TODAY
@@ -318,7 +325,7 @@ class Service:
         if self.today() < demo_day:  # its last-reviewed dates are not "in the future" on a machine set earlier
             self.as_of = demo_day
         try:
-            report = self.import_files(files, progress=progress, why="示范医院 / demo hospital")
+            report = self.import_files(files, progress=progress, why="示范医院 / demo hospital", validate=False)
         finally:
             self.as_of = previous
         from kg.demo.records import load_demo_records
@@ -440,11 +447,14 @@ class Service:
         *,
         propagate: bool = True,
         actor: str | None = None,
+        validate: bool = True,
     ) -> ImportReport:
         """Import files atomically: every problem is reported and nothing is written, or all is.
         Derived levels are propagated afterwards unless ``propagate`` is false (a caller loading
         several batches then runs :meth:`propagate` once). ``actor``: who, for the audit record
-        (default: the configured user)."""
+        (default: the configured user). ``validate``: re-validate what the import touched,
+        incrementally (imports of up to :data:`INCREMENTAL_IMPORT_LIMIT` records whose levels
+        follow; false for a caller that validates the whole store next)."""
         self.ensure_initialized()
         paths = [Path(p) for p in paths]
         if paths and all(p.suffix.lower() in (".nt", ".nq") for p in paths) and not self.store.count(Graphs.INVENTORY):
@@ -467,7 +477,13 @@ class Service:
         else:
             self._lineage = None  # the inventory changes under it
         total = sum(len(r.triples) for r in records)
-        if total > BULK_THRESHOLD and self.store.count(Graphs.INVENTORY) == 0:
+        bulk = total > BULK_THRESHOLD and self.store.count(Graphs.INVENTORY) == 0
+        # the levels follow, and a small import is re-validated incrementally (grouped with the
+        # writes queued behind it); a large one leaves the report to `medgrade validate`
+        small = propagate and validate and not bulk and len(records) <= INCREMENTAL_IMPORT_LIMIT
+        touched = _touched(records) if small else None
+        before = self.validator().affected(touched) if touched is not None else set()
+        if bulk:
             self._bulk(records, report)
         else:
             self._apply(records, report)
@@ -478,6 +494,8 @@ class Service:
                 report.propagation = self.lineage_change(add=additions)
             elif propagate:
                 report.propagation = self.propagate()  # derived levels follow every change
+            if touched is not None:
+                self._revalidate(touched | {URIRef(x) for x in report.propagation.changed}, before).report()
         if report.bulk:  # bulk loads bypass the write-ahead log; transactions are in it already
             self.store.flush()  # (a flush per OpenLineage event piled up files until RocksDB stalled)
         return report
@@ -1100,12 +1118,17 @@ class Service:
         :meth:`Pending.report` (the results of this change's focus nodes).
 
         ``derivations``: whether the change may add or remove derivations (cycle checks)."""
-        validator = self.validator()
         changed = set(changed)
-        before = validator.affected(changed, derivations)
+        before = self.validator().affected(changed, derivations)
         self._write_inventory(changes)
         if levels is not None:
             changed |= {URIRef(x) for x in levels().changed}
+        return self._revalidate(changed, before, derivations)
+
+    def _revalidate(self, changed: set[URIRef], before: set[URIRef], derivations: bool = True) -> Pending:
+        """Join the group that re-validates what ``changed`` affects now and ``before`` (what
+        it affected before the write)."""
+        validator = self.validator()
         return self._commit.join(
             validator.affected(changed, derivations) | before,
             derivations,

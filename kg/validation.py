@@ -73,7 +73,7 @@ _DESCRIPTIVE = {
 }
 _NODE_SHAPE_KEYS = _DESCRIPTIVE | set(_TARGETS) | {SH.property}
 _TRANSLATABLE = {SH.minCount, SH.maxCount, SH["class"], SH.datatype, SH.minLength}
-PER_NODE_LIMIT = 64  # focus nodes: up to this many, SPARQL shapes are evaluated per node
+PER_NODE_LIMIT = 64  # focus nodes: up to this many, every shape is evaluated per node
 WALK_LIMIT = 20_000  # nodes: a cycle search reads the whole lineage at once beyond this
 _CASTABLE = {
     f"http://www.w3.org/2001/XMLSchema#{t}"
@@ -375,11 +375,13 @@ class Validator:
         return found
 
     def _focus_candidates(self, shape: URIRef, focus: set[URIRef]) -> set[URIRef] | None:
-        """The nodes of ``focus`` pyshacl should check for the shape. A SPARQL constraint is
-        evaluated by pyshacl with ``$this`` pre-bound to a constant, which Oxigraph plans well:
-        for a few targets that costs less than one candidate query, whose join order Oxigraph
-        may get wrong for a body that reads widely (R4's element names)."""
-        if (shape, SH.sparql, None) in self.shapes and len(focus) <= PER_NODE_LIMIT:
+        """The nodes of ``focus`` pyshacl should check for the shape: up to
+        :data:`PER_NODE_LIMIT` of them, all those the shape targets. A SPARQL constraint is
+        evaluated by pyshacl with ``$this`` pre-bound to a constant, which Oxigraph plans well,
+        and core constraints read a few triples per node: for a few targets that costs less
+        than a candidate query, whose join order Oxigraph may get wrong for a body that reads
+        widely (R4's element names)."""
+        if len(focus) <= PER_NODE_LIMIT:
             return self._in_targets(shape, focus)
         return self._candidates(shape, focus)
 

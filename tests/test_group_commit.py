@@ -163,6 +163,7 @@ def _state(svc: Service) -> tuple[set[Any], set[Any], set[Any]]:
 @given(ops=st.lists(op, min_size=2, max_size=6))
 def test_concurrent_writes_equal_the_same_writes_one_by_one(tmp_path: Path, ops: list[tuple[str, str, str]]) -> None:
     svc = _fresh(tmp_path, "small")
+    validated, groups = svc._commit.grouped, svc._commit.groups  # the import's own validation
     order: list[int] = []
     applied = svc._write_inventory
 
@@ -184,8 +185,8 @@ def test_concurrent_writes_equal_the_same_writes_one_by_one(tmp_path: Path, ops:
     for t in threads:
         t.join(60)
     assert len(outcomes) == len(ops)
-    assert svc._commit.grouped == len(order)  # every applied write was validated, once
-    GROUPS.append((svc._commit.groups, len(order)))
+    assert svc._commit.grouped - validated == len(order)  # every applied write was validated, once
+    GROUPS.append((svc._commit.groups - groups, len(order)))
     concurrent = _state(svc)
     stored = svc.validator().stored()
     full = svc.validate()  # what a full run makes of the final state
@@ -209,3 +210,54 @@ def test_the_property_test_saw_writes_share_a_validation() -> None:
     if not GROUPS:
         pytest.skip("the property test did not run")
     assert any(groups < writes for groups, writes in GROUPS), GROUPS
+
+
+# --- imports are re-validated incrementally ------------------------------------------------------
+
+OPENLINEAGE = Path(__file__).parent / "data" / "openlineage" / "dose_registry.jsonl"
+
+
+def test_an_openlineage_import_leaves_the_stored_report_as_a_full_run_would(tmp_path: Path) -> None:
+    """The dose registry's run events (Spark integration's shape) add a product of the CT dose
+    report; the stored report takes in its results without `medgrade validate`."""
+    svc = _fresh(tmp_path, "small")
+    before = {r.key() for r in svc.validator().stored().results}
+    report = svc.import_files([OPENLINEAGE])
+    assert report.wrote
+    stored = {r.key() for r in svc.validator().stored().results}
+    assert stored != before  # the new products' results are in
+    assert stored == {r.key() for r in svc.validate().results}
+    svc.close()
+
+
+def test_a_spreadsheet_import_is_revalidated_and_a_large_one_left_to_a_full_run(tmp_path: Path) -> None:
+    svc = _fresh(tmp_path, "small")
+    header = (SMALL / "assets.csv").read_text(encoding="utf-8").splitlines()[0]
+    sheet = tmp_path / "more.csv"  # raw patient dose records assessed below their category's floor
+    sheet.write_text(
+        header
+        + "\nct-01-dose-2,1号CT 剂量报告（二）,患者剂量记录,一般数据1级,ct-01,,姓名;CTDIvol,,,是,50,影像科,,,,,\n",
+        encoding="utf-8",
+    )
+    svc.import_files([sheet])
+    stored = svc.validator().stored()
+    new = str(svc.ids.asset("ct-01-dose-2"))
+    assert any(r.focus == new and r.severity == "Violation" for r in stored.results)
+    assert {r.key() for r in stored.results} == {r.key() for r in svc.validate().results}
+
+    import kg.service as service_module
+
+    limit = service_module.INCREMENTAL_IMPORT_LIMIT
+    service_module.INCREMENTAL_IMPORT_LIMIT = 0  # every import counts as large now
+    try:
+        sheet.write_text(
+            header + "\nct-01-dose-3,1号CT 剂量报告（三）,患者剂量记录,一般数据1级,ct-01,,,,,是,50,影像科,,,,,\n",
+            encoding="utf-8",
+        )
+        svc.import_files([sheet])
+    finally:
+        service_module.INCREMENTAL_IMPORT_LIMIT = limit
+    third = str(svc.ids.asset("ct-01-dose-3"))
+    assert not any(r.focus == third for r in svc.validator().stored().results)  # left to `medgrade validate`
+    assert any(r.focus == third for r in svc.validate().results)
+    svc.close()

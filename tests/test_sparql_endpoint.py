@@ -224,3 +224,26 @@ def test_worker_snapshot_is_used_only_while_current(tmp_path) -> None:
     tiny = _Snapshot(limit=0)
     tiny.refresh(disk, 1)
     assert tiny.current(1) is None  # copying disabled
+
+
+def test_a_worker_copies_the_store_only_once_writes_have_settled(tmp_path) -> None:
+    import time
+
+    import pyoxigraph as ox
+
+    from kg.query_workers import _Snapshot
+
+    disk = ox.Store(str(tmp_path / "s"))
+    snap = _Snapshot(limit=10, settle=0.3)
+    snap.refresh(disk, 1)
+    time.sleep(0.1)
+    snap.refresh(disk, 1)
+    assert snap.building is None and snap.current(1) is None  # generation 1 is too young to copy
+    snap.refresh(disk, 2)  # a write: the clock starts again
+    time.sleep(0.35)
+    snap.refresh(disk, 2)
+    for _ in range(100):
+        if snap.current(2) is not None:
+            break
+        time.sleep(0.02)
+    assert snap.current(2) is not None and snap.current(1) is None

@@ -73,7 +73,7 @@ _DESCRIPTIVE = {
 }
 _NODE_SHAPE_KEYS = _DESCRIPTIVE | set(_TARGETS) | {SH.property}
 _TRANSLATABLE = {SH.minCount, SH.maxCount, SH["class"], SH.datatype, SH.minLength}
-PER_NODE_LIMIT = 64  # focus nodes: up to this many, every shape is evaluated per node
+PER_NODE_LIMIT = 200  # focus nodes: up to this many, every shape is evaluated per node (see _focus_candidates)
 WALK_LIMIT = 20_000  # nodes: a cycle search reads the whole lineage at once beyond this
 _CASTABLE = {
     f"http://www.w3.org/2001/XMLSchema#{t}"
@@ -380,7 +380,9 @@ class Validator:
         evaluated by pyshacl with ``$this`` pre-bound to a constant, which Oxigraph plans well,
         and core constraints read a few triples per node: for a few targets that costs less
         than a candidate query, whose join order Oxigraph may get wrong for a body that reads
-        widely (R4's element names)."""
+        widely (R4's element names) or over a dense lineage. Measured: an assessment on the demo
+        with 737 random derivations among 200 assets, mean 224 ms with a limit of 64, 94 ms
+        with 256; a level change re-checking 259 nodes at 100k assets, about 0.6 s either way."""
         if len(focus) <= PER_NODE_LIMIT:
             return self._in_targets(shape, focus)
         return self._candidates(shape, focus)

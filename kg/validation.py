@@ -530,6 +530,8 @@ class Validator:
         whole (one query). In a larger one, a cycle through a node lies within what the node
         derives from, so that part is read (breadth-first, one query per step); when it grows
         past :data:`WALK_LIMIT` nodes, every derivation is read in one query instead."""
+        if not nodes:
+            return set()
         inventory = sparql_term(Graphs.INVENTORY)
         wdf = sparql_term(PROV.wasDerivedFrom)
         every = f"SELECT ?x ?y WHERE {{ GRAPH {inventory} {{ ?x {wdf} ?y }} FILTER(isIRI(?y)) }}"

@@ -609,7 +609,7 @@ def admin_backup(request: Request, who: Annotated[Caller, Depends(require("admin
     from kg.backup import dump_snapshot, header
 
     svc = service(request)
-    if not hasattr(svc.store, "native"):
+    if not svc.store.capabilities.native:
         from kg.errors import InputError
 
         raise InputError(

@@ -37,10 +37,12 @@ class Advertisement:
 
 def path_of(descriptor: str) -> Path | None:
     """Where a server on the store ``descriptor`` advertises itself (embedded stores only)."""
-    kind, _, rest = descriptor.partition(":")
-    if kind != "oxigraph" or not rest:
+    from kg.store import embedded_path
+
+    path = embedded_path(descriptor)
+    if path is None:
         return None
-    store = Path(rest).expanduser().resolve()
+    store = path.expanduser().resolve()
     return store.with_name(store.name + SUFFIX)
 
 

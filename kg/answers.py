@@ -203,9 +203,9 @@ class _HopCache:
         self.entries: dict[str, tuple[int, tuple[str, dict[str, Any]] | None]] = {}
 
     def hop(self, store: Store, onto: Ontology, node: str) -> tuple[str, dict[str, Any]] | None:
-        generation = getattr(store, "generation", None)
-        if generation is None:
+        if not store.capabilities.counts_writes:
             return _hop(store, onto, node)
+        generation = store.generation
         hit = self.entries.get(node)
         if hit is not None and hit[0] == generation:
             return hit[1]

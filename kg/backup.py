@@ -28,6 +28,8 @@ import pyoxigraph as ox
 
 from kg import __version__
 from kg.errors import InputError, StoreError
+from kg.store import embedded_path, open_store
+from kg.store.base import Store
 
 Progress = Callable[[int], None]
 
@@ -73,11 +75,11 @@ def _check_suffix(path: Path) -> None:
         )
 
 
-def dump_snapshot(store: object, out: IO[bytes]) -> int:
-    """Dump an open embedded store (``kg.store.oxigraph.OxigraphStore``) consistently: a RocksDB
-    checkpoint (hard links, cheap) when on disk, read as its own database; the number of quads."""
-    native: ox.Store = store.native  # type: ignore[attr-defined]
-    path: Path | None = store.path  # type: ignore[attr-defined]
+def dump_snapshot(store: Store, out: IO[bytes]) -> int:
+    """Dump an open store with the ``native`` capability consistently: a RocksDB checkpoint
+    (hard links, cheap) when on disk, read as its own database; the number of quads."""
+    native: ox.Store = store.native
+    path = store.path
     if path is None:  # in memory: one read is one snapshot
         native.dump(out, format=ox.RdfFormat.N_QUADS)
         return len(native)
@@ -110,9 +112,9 @@ def backup(
     embedded store that ``medgrade serve`` holds is backed up through the server instead
     (:func:`backup_from_server`)."""
     _check_suffix(target)
-    kind, _, rest = descriptor.partition(":")
-    if kind == "oxigraph" and rest:
-        if not Path(rest).exists():
+    rest = embedded_path(descriptor)
+    if rest is not None:
+        if not rest.exists():
             raise StoreError(f"no store at {rest}", f"{rest} 处没有存储")
         from kg.store.oxigraph import OxigraphStore
 
@@ -132,27 +134,26 @@ def backup(
         if progress:
             progress(count)
         return BackupReport(target, count, target.stat().st_size)
-    if kind == "sparql" and rest:
-        from kg.store import open_store
-
-        remote = open_store(descriptor, user=user, password=password)
-        count = 0
-        try:
-            with _writer(target) as out:
-                out.write(header(descriptor))
-                for graph in sorted(remote.graphs()):
-                    lines = [f"{_nq(t, str(graph))}\n" for t in remote.triples(graph)]
-                    out.write("".join(lines).encode())
-                    count += len(lines)
-                    if progress:
-                        progress(len(lines))
-        finally:
-            remote.close()
-        return BackupReport(target, count, target.stat().st_size)
-    raise InputError(
-        f"cannot back up '{descriptor}': only oxigraph:PATH and sparql: stores persist",
-        f"无法备份“{descriptor}”：只有 oxigraph:路径 和 sparql: 存储是持久的",
-    )
+    remote = open_store(descriptor, user=user, password=password)  # an unknown descriptor: InputError
+    if not remote.capabilities.relays_protocol:  # memory: nothing persists
+        remote.close()
+        raise InputError(
+            f"cannot back up '{descriptor}': only oxigraph:PATH and sparql: stores persist",
+            f"无法备份“{descriptor}”：只有 oxigraph:路径 和 sparql: 存储是持久的",
+        )
+    count = 0
+    try:
+        with _writer(target) as out:
+            out.write(header(descriptor))
+            for graph in sorted(remote.graphs()):
+                lines = [f"{_nq(t, str(graph))}\n" for t in remote.triples(graph)]
+                out.write("".join(lines).encode())
+                count += len(lines)
+                if progress:
+                    progress(len(lines))
+    finally:
+        remote.close()
+    return BackupReport(target, count, target.stat().st_size)
 
 
 def backup_from_server(url: str, token: str | None, target: Path) -> BackupReport:
@@ -197,15 +198,14 @@ def check(source: Path) -> int:
 
 def restore(descriptor: str, source: Path) -> int:
     """Replace the store's whole content with ``source``; the number of quads loaded."""
-    kind, _, rest = descriptor.partition(":")
-    if kind != "oxigraph" or not rest:
+    path = embedded_path(descriptor)
+    if path is None:
         raise InputError(
             f"restore writes an embedded store (oxigraph:PATH), not '{descriptor}': load a backup into a "
             "SPARQL server with its own bulk loader",
             f"restore 只写入内嵌存储（oxigraph:路径），而不是“{descriptor}”：请用 SPARQL 服务器自带的批量加载工具导入备份",
         )
     count = check(source)  # nothing is touched unless the whole file is valid
-    path = Path(rest)
     old = path.with_name(f"{path.name}.replaced")
     if not path.exists() and old.exists():  # a restore stopped between its two renames: roll back
         os.replace(old, path)

@@ -482,7 +482,7 @@ def write_inferred(
 ) -> None:
     """Bring the inferred graph (what it says about ``subjects``, or all of it) to ``wanted``,
     writing only the difference: one SPARQL Update (atomic) up to :data:`ATOMIC_LIMIT`
-    triples (or the store's ``max_update_triples``: a SPARQL server's request limit); beyond,
+    triples (or the store's ``capabilities.max_update_triples``: a SPARQL server's request limit); beyond,
     under a journal entry in the meta graph, in batches of that size (or one bulk load into an
     empty graph, which a remote store streams in batches too). A journal left by an interrupted run is cleared by the next write,
     which compares with what the graph actually holds and so repairs it."""
@@ -494,7 +494,7 @@ def write_inferred(
     changed = codec.subjects(added) | codec.subjects(removed) | {f.split(">", 1)[0][1:] for f in foreign}
     report.changed = sorted(changed) if len(changed) <= 10_000 else list(changed)  # a million: sorting costs seconds
     plus, minus = codec.lines(added), codec.lines(removed) + foreign
-    limit = min(ATOMIC_LIMIT, getattr(store, "max_update_triples", ATOMIC_LIMIT))  # a server's request limit
+    limit = min(ATOMIC_LIMIT, store.capabilities.max_update_triples or ATOMIC_LIMIT)  # a server's request limit
     if len(plus) + len(minus) <= limit and not report.repaired:
         if plus or minus or other:
             store.update(_update(plus, minus, other))

@@ -152,9 +152,9 @@ class QueryWorkers:
     """A pool of ``size`` query worker processes for one embedded store on disk."""
 
     def __init__(self, store: Store, size: int = 2, snapshot_limit: int = 0) -> None:
-        path = getattr(store, "path", None)
-        self.store = store if path is not None and getattr(store, "native", None) is not None else None
-        self.path = str(path) if path is not None else ""
+        views = store.capabilities.snapshot_views and store.path is not None
+        self.store = store if views else None
+        self.path = str(store.path) if views else ""
         self._idle: list[_Worker] = []
         self._slots = threading.Semaphore(size)
         self._lock = threading.Lock()
@@ -172,7 +172,7 @@ class QueryWorkers:
                 worker = self._idle.pop() if self._idle else None
             if worker is None or not worker.process.is_alive():
                 worker = _Worker(self.path, self.snapshot_limit)
-            generation = getattr(store, "generation", 0)
+            generation = store.generation
             self._flush(store, generation)
             try:
                 worker.conn.send((generation, text, dataset, media, limits))

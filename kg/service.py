@@ -185,14 +185,17 @@ class Service:
 
     @contextmanager
     def writing(self) -> Iterator[None]:
-        """The unit of work of a write: one writer at a time; on a read-only replica
-        (``MEDGRADE_READ_ONLY``) refused before it starts."""
+        """The unit of work of a write: one writer at a time — in this process, and on a shared
+        SPARQL server among all medgrade processes (the store's write lease, :mod:`kg.store.lease`);
+        on a read-only replica (``MEDGRADE_READ_ONLY``) refused before it starts."""
         if self.settings.read_only:
             raise ReadOnlyError(
                 "this server is read-only (MEDGRADE_READ_ONLY): send writes to the writer process",
                 "本服务为只读（MEDGRADE_READ_ONLY）：写操作请发往负责写入的服务",
             )
-        with self._commit.writer():
+        # the store's lease first (held across the group's validation, which the outermost
+        # writer runs on leaving), then this process's writer lock
+        with self.store.exclusive(), self._commit.writer():
             yield
 
     @property

@@ -134,8 +134,8 @@ def query(
         )
     if workers is not None and workers.serves(store):
         body = workers.run(store, text, dataset, media, limits)
-    elif getattr(store, "native", None) is not None:
-        body = execute(store.native, text, dataset, media, limits)  # type: ignore[attr-defined]
+    elif store.capabilities.native:
+        body = execute(store.native, text, dataset, media, limits)
     else:
         return _relay(store, text, dataset, media, limits)
     return Answer(body, media if media != "text/plain" else "application/n-triples")
@@ -212,8 +212,7 @@ def with_using(text: str, using: Dataset) -> str:
 def _relay(store: Store, text: str, dataset: Dataset, media: str, limits: Limits) -> Answer:
     """Forward the query and write the server's answer again in ``media`` with medgrade's own
     writers: every backend answers alike (Virtuoso's TSV, booleans and ASK results are its own)."""
-    forward = getattr(store, "forward", None)
-    if forward is None:
+    if not store.capabilities.relays_protocol:
         raise StoreError("this store cannot answer SPARQL Protocol requests", "该存储无法响应 SPARQL 协议请求")
     form: list[tuple[str, str]] = [("query", text)]
     if not (dataset.default_graphs or dataset.named_graphs or dataset_iris(text)):
@@ -226,7 +225,7 @@ def _relay(store: Store, text: str, dataset: Dataset, media: str, limits: Limits
     graph_answer = media in GRAPH_TYPES
     asked = "application/n-triples" if graph_answer else "application/sparql-results+json"
     deadline = time.monotonic() + limits.timeout
-    body, _ = forward(form, asked, limits.timeout, limits.max_results * BYTES_PER_RESULT)
+    body, _ = store.forward(form, asked, limits.timeout, limits.max_results * BYTES_PER_RESULT)
     try:
         if graph_answer:
             triples = list(guarded(ox.parse(body, format=ox.RdfFormat.N_TRIPLES), deadline, limits.max_results))

@@ -50,18 +50,21 @@ def test_backup_while_serving_is_a_consistent_snapshot(tmp_path: Path) -> None:
     served = contextlib.ExitStack()
     base = served.enter_context(api_in_thread(svc))
     done = threading.Event()
+    refused: list[str] = []
 
     def writer() -> None:
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as c:
             for i in range(200):
                 if done.is_set():
                     return
-                level = str(4 + i % 2)
+                level = f"L{4 + i % 2}"
                 r = c.put(
                     f"/api/assets/{targets[i % len(targets)]}/assessment",
                     json={"level": level, "justification": f"w{i}"},
                 )
-                assert r.status_code == 200, r.text
+                if r.status_code != 200:  # seen by the test, not only as a thread's warning
+                    refused.append(r.text)
+                    return
 
     w = threading.Thread(target=writer)
     w.start()
@@ -81,6 +84,7 @@ def test_backup_while_serving_is_a_consistent_snapshot(tmp_path: Path) -> None:
         w.join(120)
         served.close()
         svc.close()
+    assert refused == []
     for k, target in enumerate(backups):
         restored = tmp_path / f"r{k}"
         restore(f"oxigraph:{restored}", target)

@@ -11,10 +11,19 @@ descriptor                             backend
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from kg.errors import InputError
 from kg.store.base import Changeset, Graphs, Store, sparql_term
 
-__all__ = ["Changeset", "Graphs", "Store", "open_store", "sparql_term"]
+__all__ = ["Changeset", "Graphs", "Store", "embedded_path", "open_store", "sparql_term"]
+
+
+def embedded_path(descriptor: str) -> Path | None:
+    """Where the embedded store ``descriptor`` names lives on disk (None for any other store):
+    for what is done to its files without opening it (backup, restore, a server's advertisement)."""
+    kind, _, rest = descriptor.partition(":")
+    return Path(rest) if kind == "oxigraph" and rest else None
 
 
 def open_store(descriptor: str, *, user: str | None = None, password: str | None = None) -> Store:

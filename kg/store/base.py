@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -205,11 +206,29 @@ def _nt(t: Triple) -> str:
 nt_line = _nt
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do beyond the part of the protocol every store has. Callers ask
+    these instead of probing for attributes; the contract suite checks that each declared
+    capability holds (and that an undeclared one is refused clearly)."""
+
+    native: bool = False  # ``native`` is a pyoxigraph Store in this process: queries with their own
+    # dataset options, and one consistent snapshot of everything (``medgrade backup`` online)
+    snapshot_views: bool = False  # on disk (``path``): worker processes open read-only views of it
+    counts_writes: bool = False  # ``generation`` moves with every write through this object
+    relays_protocol: bool = False  # ``forward`` relays a SPARQL Protocol query to the server
+    shared: bool = False  # other processes may write it too: a writer holds its lease (``exclusive``)
+    max_update_triples: int | None = None  # the most triples one update request may carry
+
+
 @runtime_checkable
 class Store(Protocol):
     """What medgrade needs from a triple store."""
 
     descriptor: str
+    capabilities: Capabilities
+    path: Path | None  # where an embedded store lives on disk (None: in memory or on a server)
+    generation: int  # with ``counts_writes``: moves with every write (else always 0)
 
     def select(self, query: str, bindings: Mapping[str, Node] | None = None) -> list[Row]:
         """Run a SELECT; each row maps variable names to terms (unbound ones are absent)."""
@@ -263,6 +282,21 @@ class Store(Protocol):
     def oxigraph_view(self) -> Any:
         """A pyoxigraph Store holding this store's graphs, for engines that read Oxigraph natively
         (pyshacl): the store itself when embedded, a snapshot copy when remote."""
+
+    @property
+    def native(self) -> Any:
+        """With the ``native`` capability: the pyoxigraph Store itself (else StoreError)."""
+
+    def forward(
+        self, form: list[tuple[str, str]], accept: str, timeout: float, max_bytes: int
+    ) -> tuple[bytes, str | None]:
+        """With ``relays_protocol``: the server's answer to a SPARQL Protocol query (form fields)
+        and its content type (else StoreError)."""
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        """Hold the right to write for the duration: the server's write lease on a ``shared``
+        store (:mod:`kg.store.lease`); nothing to take on an embedded one, whose file lock
+        already makes this process its only writer."""
 
     def flush(self) -> None:
         """Make acknowledged writes durable."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -11,7 +12,7 @@ from rdflib.namespace import XSD
 from rdflib.term import Node
 
 from kg.errors import QueryError, StoreError
-from kg.store.base import Changeset, Row, Triple, as_int, replace_request, sparql_term, values_clause
+from kg.store.base import Capabilities, Changeset, Row, Triple, as_int, replace_request, sparql_term, values_clause
 
 _FORMATS = {"nt": ox.RdfFormat.N_TRIPLES, "nq": ox.RdfFormat.N_QUADS, "ttl": ox.RdfFormat.TURTLE}
 
@@ -51,6 +52,7 @@ class OxigraphStore:
         self.path = Path(path) if path is not None else None
         self.descriptor = f"oxigraph:{self.path}" if self.path is not None else "memory:"
         self.generation = 0  # counts writes: query workers reopen their read-only view when it moves
+        self.capabilities = Capabilities(native=True, snapshot_views=self.path is not None, counts_writes=True)
         try:
             self._store = ox.Store(str(self.path)) if self.path is not None else ox.Store()
         except OSError as exc:
@@ -201,6 +203,18 @@ class OxigraphStore:
 
     def oxigraph_view(self) -> ox.Store:
         return self._store
+
+    def forward(
+        self, form: list[tuple[str, str]], accept: str, timeout: float, max_bytes: int
+    ) -> tuple[bytes, str | None]:
+        raise StoreError(
+            "an embedded store answers SPARQL queries itself; there is no server to relay them to",
+            "内嵌存储自行回答 SPARQL 查询，没有可转发的服务器",
+        )
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        """Nothing to take: the store's file lock makes this process its only writer."""
+        return nullcontext()
 
     def flush(self) -> None:
         if self.path is not None:

@@ -26,6 +26,7 @@ import re
 import time
 import uuid
 from collections.abc import Generator, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -37,6 +38,7 @@ from rdflib.term import Node
 
 from kg.errors import QueryError, StoreError
 from kg.store.base import (
+    Capabilities,
     Changeset,
     Graphs,
     Quad,
@@ -49,6 +51,7 @@ from kg.store.base import (
     sparql_term,
     values_clause,
 )
+from kg.store.lease import Lease
 from kg.store.oxigraph import to_rdflib
 
 SELECT_TYPES = "application/sparql-results+json"
@@ -108,13 +111,22 @@ class SparqlStore:
         self.query_url = query_url
         self.update_url = update_url or query_url
         self.descriptor = f"sparql:{query_url}|{self.update_url}"
-        self.max_update_triples = BATCH  # what one request may carry (kg.propagation batches by it)
+        self.capabilities = Capabilities(relays_protocol=True, shared=True, max_update_triples=BATCH)
+        self.path: Path | None = None
+        self.generation = 0  # writes by other processes are not counted here: no caches keyed by it
         self._graphs: tuple[float, set[URIRef]] | None = None  # listed when, and what
         self._mirror: ox.Store | None = None  # a copy for pyshacl, kept while no one else writes
         self._mirror_written: str | None = None  # the write stamp the mirror is at
         self._last_written = ""
         auth = ServerAuth(user, password or "") if user else None
         self._http = httpx.Client(timeout=timeout, auth=auth, follow_redirects=False)
+        # several processes may write this store: a writer holds its lease (kg.store.lease)
+        self.lease = Lease(lambda request: self._post(self.update_url, {"update": request}), self.rows)
+
+    def exclusive(self) -> AbstractContextManager[None]:
+        """Hold the server's write lease (one medgrade process writes at a time; see
+        :mod:`kg.store.lease`)."""
+        return self.lease.held()
 
     def _post(self, url: str, form: dict[str, str], accept: str | None = None) -> httpx.Response:
         headers = {"Accept": accept} if accept else {}
@@ -264,6 +276,7 @@ class SparqlStore:
             self._mirrored(request, self._last_written)
 
     def _send(self, request: str) -> None:
+        self.lease.check()
         if self._graphs is not None and _adds_graph(request, self._graphs[1]):
             self._graphs = None
         self._post(self.update_url, {"update": request})
@@ -434,6 +447,13 @@ class SparqlStore:
             f"SELECT DISTINCT ?s ?g WHERE {{ GRAPH ?g {{ ?s {sparql_term(URIRef(predicate))} {sparql_term(URIRef(obj))} }} }}"
         )
         return [(s, g) for s, g in rows if s is not None and g is not None]
+
+    @property
+    def native(self) -> ox.Store:
+        raise StoreError(
+            "a SPARQL server's store is not an Oxigraph store in this process",
+            "SPARQL 服务器上的存储不是本进程中的 Oxigraph 存储",
+        )
 
     def oxigraph_view(self) -> ox.Store:
         """The store's graphs in an in-memory Oxigraph store (pyshacl reads it). The copy is

@@ -230,3 +230,38 @@ def test_a_large_change_with_blank_nodes_is_one_change(store: Store) -> None:
     assert (
         store.rows('SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } FILTER(STRSTARTS(STR(?g), "urn:medgrade:staging")) }') == []
     )
+
+
+def test_declared_capabilities_hold_and_the_others_are_refused(store: Store) -> None:
+    """Callers ask ``store.capabilities`` instead of probing attributes: each declared one
+    works, an undeclared one is refused with a StoreError, not an AttributeError."""
+    import pyoxigraph as ox
+
+    from kg.errors import StoreError
+    from kg.store.lease import LEASE_GRAPH
+
+    caps = store.capabilities
+    generation = store.generation
+    store.apply(Changeset(G, triples=[(A, RDFS.label, Literal("a"))]))
+    if caps.native:
+        assert isinstance(store.native, ox.Store) and len(store.native) == 1
+    else:
+        with pytest.raises(StoreError):
+            store.native  # noqa: B018
+    assert store.generation > generation if caps.counts_writes else store.generation == 0
+    assert (store.path is not None and store.path.exists()) if caps.snapshot_views else True
+    ask = [("query", f"ASK {{ GRAPH {sparql_term(G)} {{ {sparql_term(A)} ?p ?o }} }}")]
+    if caps.relays_protocol:
+        body, media = store.forward(ask, "application/sparql-results+json", 30, 10_000)
+        assert b"true" in body and media is not None and "json" in media
+    else:
+        with pytest.raises(StoreError):
+            store.forward(ask, "application/sparql-results+json", 30, 10_000)
+    holders = f"SELECT ?h WHERE {{ GRAPH <{LEASE_GRAPH}> {{ ?h ?p ?o }} }}"
+    with store.exclusive():  # a shared store's lease is taken (and is not one of the store's graphs)
+        assert len({h for (h,) in store.rows(holders)}) == (1 if caps.shared else 0)
+        assert store.graphs() == {G}
+        store.apply(Changeset(G, subjects={A}, triples=[(A, RDFS.label, Literal("b"))]))
+    assert store.rows(holders) == [] and labels(store) == {str(A): "b"}
+    if caps.max_update_triples is not None:
+        assert caps.shared and caps.max_update_triples >= 1_000

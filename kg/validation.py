@@ -45,6 +45,7 @@ from kg import pyshacl_fixes
 from kg.errors import InputError
 from kg.ids import Ids
 from kg.namespaces import PROV
+from kg.shape_reads import neighbour_reads
 from kg.store import Changeset, Graphs, Store, sparql_term
 from kg.store.base import chunks, parts_pattern, values_blocks
 
@@ -239,6 +240,7 @@ class Validator:
         self._label_cache: dict[str, dict[str, str]] = {}
         self.templates = _message_templates(shapes)
         self._parameters = {shapes.value(p, SH.path) for p in shapes.objects(None, SH.parameter)}
+        self.reads = neighbour_reads(shapes)  # which links between nodes the shapes read across
         self._running = threading.RLock()
         # R15's clock: () -> (as-of date, review cutoff), written before each run (see write_clock)
         self.clock: Callable[[], tuple[dt.date, dt.date]] | None = None
@@ -485,9 +487,10 @@ class Validator:
         """What a change to ``changed`` can make pass or fail.
 
         The changed things, the assets they are part of with all their parts (elements, impact
-        statements, activity, approval, transfers), their direct neighbours in the inventory
-        (a transfer to a changed destination, the asset a changed review concerns, an asset's
-        sources and products), and the members of any derivation cycle through them (R10).
+        statements, activity, approval, transfers), their direct neighbours linked by what the
+        shapes read across (:mod:`kg.shape_reads`: a transfer to a changed destination, the
+        asset a changed review concerns, an asset's sources and products; not an output's
+        earlier OpenLineage runs), and the members of any derivation cycle through them (R10).
         A product's own results depend on its sources only through its effective level, which
         propagation writes to the product itself, making the product a changed thing then.
         ``derivations``: whether the change may have added or removed a derivation (only then
@@ -505,19 +508,37 @@ class Validator:
                 f"SELECT DISTINCT ?s WHERE {{ GRAPH {sparql_term(Graphs.INVENTORY)} {{ {parts_pattern(chunk)} }} }}"
             )
             out |= {r["s"] for r in rows if isinstance(r.get("s"), URIRef)}  # type: ignore[misc]
-        # Neighbours both ways, except the governance records that point at a changed thing:
-        # a record's only shape (R13) reads the record's own triples, and every write adds one
-        # more record about its asset, so taking them in would make each write re-check its
-        # asset's whole audit trail (a record's own change makes it a changed thing instead).
+        # Neighbours linked by what the shapes read across (kg.shape_reads): ``x p n`` when a
+        # shape follows p backwards from its focus, ``n p x`` when one follows p forwards. Not
+        # the governance records that point at a changed thing: a record's only shape (R13)
+        # reads the record's own triples, and every write adds one more record about its asset,
+        # so taking them in would make each write re-check its asset's whole audit trail (a
+        # record's own change makes it a changed thing instead).
         audit = sparql_term(Graphs.AUDIT)
         for values in values_blocks("x", out):
+            branches = []
+            if (backwards := self._links(self.reads.inverse)) is not None:
+                branches.append(f"{{ GRAPH ?g {{ {values} {backwards} ?x ?p ?n }} }}")
+            if (forwards := self._links(self.reads.forward)) is not None:
+                branches.append(f"{{ GRAPH ?g {{ {values} {forwards} ?n ?p ?x }} FILTER(?g != {audit}) }}")
+            if not branches:
+                break
             rows = self.store.select(
-                f"SELECT DISTINCT ?n WHERE {{ {{ GRAPH ?g {{ {values} ?x ?p ?n }} }} UNION "
-                f"{{ GRAPH ?g {{ {values} ?n ?p ?x }} FILTER(?g != {audit}) }} "
+                f"SELECT DISTINCT ?n WHERE {{ {' UNION '.join(branches)} "
                 f"FILTER(isIRI(?n) && STRSTARTS(STR(?n), {sparql_term(Literal(base))})) }}"
             )
             out |= {r["n"] for r in rows if isinstance(r.get("n"), URIRef)}  # type: ignore[misc]
         return out
+
+    @staticmethod
+    def _links(predicates: frozenset[URIRef] | None) -> str | None:
+        """A VALUES block of the link predicates (empty when any predicate counts); None when
+        no shape reads across a link in that direction."""
+        if predicates is None:
+            return ""
+        if not predicates:
+            return None
+        return "VALUES ?p { " + " ".join(sparql_term(p) for p in sorted(predicates)) + " }"
 
     def _root(self, node: URIRef) -> URIRef:
         """The asset a part belongs to (``<base>asset/ID/...`` -> ``<base>asset/ID``), else the node."""

@@ -76,6 +76,7 @@ _NODE_SHAPE_KEYS = _DESCRIPTIVE | set(_TARGETS) | {SH.property}
 _TRANSLATABLE = {SH.minCount, SH.maxCount, SH["class"], SH.datatype, SH.minLength}
 PER_NODE_LIMIT = 200  # focus nodes: up to this many, every shape is evaluated per node (see _focus_candidates)
 WALK_LIMIT = 20_000  # nodes: a cycle search reads the whole lineage at once beyond this
+READ_WHOLE = 2_000  # derivations: a lineage up to this size is read whole for a cycle search (one query)
 _CASTABLE = {
     f"http://www.w3.org/2001/XMLSchema#{t}"
     for t in ("string", "boolean", "integer", "decimal", "double", "float", "dateTime", "date")
@@ -547,18 +548,25 @@ class Validator:
 
     def _cycle_members_with(self, nodes: set[URIRef], view: Any = None) -> set[URIRef]:
         """The members of the derivation cycles through any of ``nodes`` (in the store, or in a
-        run's pyoxigraph ``view``). A lineage of up to :data:`WALK_LIMIT` derivations is read
-        whole (one query). In a larger one, a cycle through a node lies within what the node
+        run's pyoxigraph ``view``), of which only those with both a source and a product can be
+        one. A lineage of up to :data:`READ_WHOLE` derivations is read whole (one query). In a larger one, a cycle through a node lies within what the node
         derives from, so that part is read (breadth-first, one query per step); when it grows
         past :data:`WALK_LIMIT` nodes, every derivation is read in one query instead."""
-        if not nodes:
-            return set()
         inventory = sparql_term(Graphs.INVENTORY)
         wdf = sparql_term(PROV.wasDerivedFrom)
+        # only a node with both a source and a product can lie on a cycle: a new product (an
+        # OpenLineage run's output) has no product yet, and one query says so
+        inner: set[URIRef] = set()
+        for values in values_blocks("x", nodes):
+            query = f"SELECT DISTINCT ?x WHERE {{ GRAPH {inventory} {{ {values} ?x {wdf} ?s . ?p {wdf} ?x }} }}"
+            inner |= {URIRef(x) for (x,) in self._rows(query, view, "x")}
+        nodes = inner
+        if not nodes:
+            return set()
         every = f"SELECT ?x ?y WHERE {{ GRAPH {inventory} {{ ?x {wdf} ?y }} FILTER(isIRI(?y)) }}"
-        edges = self._pairs(f"{every} LIMIT {WALK_LIMIT + 1}", view)
+        edges = self._pairs(f"{every} LIMIT {READ_WHOLE + 1}", view)
         seen: set[str] = {str(n) for n in nodes}
-        frontier = set() if len(edges) <= WALK_LIMIT else set(seen)  # a small lineage: read whole
+        frontier = set() if len(edges) <= READ_WHOLE else set(seen)  # a small lineage: read whole
         if frontier:
             edges = []
         while frontier:
@@ -581,6 +589,11 @@ class Validator:
             if (len(component) > 1 or any(g.has_edge(n, n) for n in component)) and component & wanted:
                 out |= {URIRef(n) for n in component}
         return out
+
+    def _rows(self, query: str, view: Any, var: str) -> list[tuple[str]]:
+        if view is None:
+            return [(str(a),) for (a,) in self.store.rows(query)]
+        return [(s[var].value,) for s in view.query(query)]
 
     def _pairs(self, query: str, view: Any) -> list[tuple[str, str]]:
         if view is None:

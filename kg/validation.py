@@ -516,30 +516,21 @@ class Validator:
         # so taking them in would make each write re-check its asset's whole audit trail (a
         # record's own change makes it a changed thing instead).
         audit = sparql_term(Graphs.AUDIT)
+        backwards, forwards = self.reads.inverse, self.reads.forward
+        base_filter = f"FILTER(isIRI(?n) && STRSTARTS(STR(?n), {sparql_term(Literal(base))}))"
+        found: set[URIRef] = set()
         for values in values_blocks("x", out):
-            branches = []
-            if (backwards := self._links(self.reads.inverse)) is not None:
-                branches.append(f"{{ GRAPH ?g {{ {values} {backwards} ?x ?p ?n }} }}")
-            if (forwards := self._links(self.reads.forward)) is not None:
-                branches.append(f"{{ GRAPH ?g {{ {values} {forwards} ?n ?p ?x }} FILTER(?g != {audit}) }}")
-            if not branches:
-                break
-            rows = self.store.select(
-                f"SELECT DISTINCT ?n WHERE {{ {' UNION '.join(branches)} "
-                f"FILTER(isIRI(?n) && STRSTARTS(STR(?n), {sparql_term(Literal(base))})) }}"
+            # the link predicates are compared here, not in the query: a VALUES ?p block there
+            # made Oxigraph scan each predicate's triples (an assessment's neighbours: 0.4 -> 8 ms)
+            linked = self.store.rows(
+                f"SELECT DISTINCT ?n ?p ?d WHERE {{ {{ GRAPH ?g {{ {values} ?x ?p ?n }} BIND(1 AS ?d) }} UNION "
+                f"{{ GRAPH ?g {{ {values} ?n ?p ?x }} FILTER(?g != {audit}) BIND(2 AS ?d) }} {base_filter} }}"
             )
-            out |= {r["n"] for r in rows if isinstance(r.get("n"), URIRef)}  # type: ignore[misc]
-        return out
-
-    @staticmethod
-    def _links(predicates: frozenset[URIRef] | None) -> str | None:
-        """A VALUES block of the link predicates (empty when any predicate counts); None when
-        no shape reads across a link in that direction."""
-        if predicates is None:
-            return ""
-        if not predicates:
-            return None
-        return "VALUES ?p { " + " ".join(sparql_term(p) for p in sorted(predicates)) + " }"
+            for n, pred, d in linked:
+                links = backwards if d == "1" else forwards
+                if n and (links is None or URIRef(str(pred)) in links):
+                    found.add(URIRef(n))
+        return out | found
 
     def _root(self, node: URIRef) -> URIRef:
         """The asset a part belongs to (``<base>asset/ID/...`` -> ``<base>asset/ID``), else the node."""

@@ -22,6 +22,7 @@ process wrote in between) reads the lineage again before changing it
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import socket
@@ -143,7 +144,9 @@ class Lease:
             self._renewer = None
         token, self._token = self._token, None
         if token is not None:
-            self._drop(token)
+            # the server gone: the lease expires by itself, and the write's own error stands
+            with contextlib.suppress(Exception):
+                self._drop(token)
 
     def _renew_loop(self, token: str) -> None:
         while not self._stop.wait(self.renew):

@@ -4,7 +4,9 @@ The Marquez-shaped reads (``GET /api/v1/lineage``, ``GET /api/v1/column-lineage`
 :mod:`api.marquez`.
 
 An event goes through the same importer as ``medgrade import events.json``: checked whole,
-written atomically with an audit record, idempotent under the client's retries (201 each time).
+written atomically with an audit record, idempotent under the client's retries (201 each time);
+events that clients send while others are being written are written together
+(:meth:`kg.service.Service.receive_events`), each client with its own answer and audit record.
 Each event is checked against the OpenLineage 2-0-2 JSON Schema (facets lenient, see
 :mod:`kg.importers.schemas`): one that does not conform is 422 problem+json listing each JSON
 path and rule in English and Chinese, and nothing is written; a body that is not JSON is 400.
@@ -13,9 +15,7 @@ path and rule in English and Chinese, and nothing is written; a body that is not
 from __future__ import annotations
 
 import json
-import tempfile
 import zlib
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -55,17 +55,17 @@ async def post_lineage(request: Request, who: Annotated[Caller, Depends(require(
         await request.body(), request.headers.get("content-encoding", "").lower(), state.settings.max_body_bytes
     )
     try:
-        json.loads(body)
+        text = body.decode("utf-8")
+        json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"the body is not JSON: {exc}", f"请求体不是 JSON：{exc}") from exc
     except RecursionError as exc:
         raise InputError("the JSON body is nested too deeply", "请求体 JSON 嵌套过深") from exc
 
     def write() -> dict[str, Any]:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "openlineage-event.json"
-            path.write_bytes(body)
-            report = state.service.import_files([path], why="OpenLineage 事件 / OpenLineage event", actor=who.name)
+        report = state.service.receive_events(
+            text, "openlineage-event.json", why="OpenLineage 事件 / OpenLineage event", actor=who.name
+        )
         return {"added": report.added, "changed": report.changed, "record": report.record}
 
     return JSONResponse(await run_in_threadpool(write), status_code=201)

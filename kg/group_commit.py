@@ -21,13 +21,17 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from rdflib import URIRef
 
 from kg.validation import Report
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass
@@ -172,3 +176,67 @@ def _restricted(report: Report, focus: set[URIRef]) -> Report:
     return Report(
         [r for r in report.results if r.focus in mine], checked=len(focus), whole_conforms=report.whole_conforms
     )
+
+
+@dataclass
+class _Slot(Generic[T, R]):
+    item: T
+    result: R | None = None
+    error: BaseException | None = None
+    done: bool = False
+
+
+class Batches(Generic[T, R]):
+    """Items submitted while a batch is being applied are applied together, in one call of
+    ``apply``, by one of their submitters (the *leader*; the others wait for their answers):
+    one transaction, one propagation and one validation for many small writes of one kind
+    (OpenLineage run events), where :class:`GroupCommit` shares only the validation.
+
+    ``apply`` takes the items in the order they arrived and returns one answer per item: a
+    value, or the exception that item's submitter raises (its part was refused; the others
+    stand). An exception ``apply`` raises reaches every submitter of the batch."""
+
+    def __init__(self, apply: Callable[[list[T]], Sequence[R | BaseException]]) -> None:
+        self._apply = apply
+        self._turn = threading.Condition()
+        self._queue: list[_Slot[T, R]] = []
+        self._leading = False
+        self.batches = 0  # calls of apply (for tests and figures)
+        self.items = 0  # items applied in them
+
+    def submit(self, item: T) -> R:
+        """Apply ``item`` with whatever else is queued; its answer (or its exception)."""
+        slot: _Slot[T, R] = _Slot(item)
+        with self._turn:
+            self._queue.append(slot)
+            while not slot.done:
+                if self._leading:
+                    self._turn.wait()
+                    continue
+                self._leading, batch, self._queue = True, self._queue, []
+                self._turn.release()
+                try:
+                    self._lead(batch)
+                finally:
+                    self._turn.acquire()
+                    self._leading = False
+                    self._turn.notify_all()
+        if slot.error is not None:
+            raise slot.error
+        return slot.result  # type: ignore[return-value]
+
+    def _lead(self, batch: list[_Slot[T, R]]) -> None:
+        try:
+            answers = list(self._apply([s.item for s in batch]))
+            if len(answers) != len(batch):
+                raise RuntimeError(f"{len(answers)} answers for {len(batch)} items")
+        except BaseException as exc:  # every submitter of the batch hears of it
+            answers = [exc] * len(batch)
+        for s, answer in zip(batch, answers, strict=True):
+            if isinstance(answer, BaseException):
+                s.error = answer
+            else:
+                s.result = answer
+            s.done = True
+        self.batches += 1
+        self.items += len(batch)

@@ -24,10 +24,10 @@ from rdflib.term import Node
 from kg import overview
 from kg.answers import asset_detail, asset_list, level_answer, lineage_graph, resolve
 from kg.errors import ImportProblem, InputError, Problem, ReadOnlyError
-from kg.group_commit import GroupCommit, Pending
+from kg.group_commit import Batches, GroupCommit, Pending
 from kg.ids import Ids
 from kg.importers.inventory import plan_sheets
-from kg.importers.openlineage import plan_openlineage
+from kg.importers.openlineage import plan_events, plan_openlineage
 from kg.importers.plan import ImportPlan, Record
 from kg.importers.rdf import FORMATS as RDF_FORMATS
 from kg.importers.rdf import plan_rdf
@@ -142,9 +142,45 @@ def lineage_additions(records: Sequence[Record]) -> list[Derivation] | None:
     return out
 
 
-def _touched(records: Sequence[Record]) -> set[URIRef]:
-    """The resources an import's records describe (their roots and every IRI subject)."""
-    return {r.root for r in records} | {s for r in records for s, _, _ in r.triples if isinstance(s, URIRef)}
+def _described(changes: Changeset) -> set[URIRef]:
+    """The resources an inventory change describes anew: those it replaces and the IRI subjects
+    of what it adds."""
+    return set(changes.subjects) | {s for s, _, _ in changes.triples if isinstance(s, URIRef)}
+
+
+@dataclass
+class Planned:
+    """One caller's checked import, in a group applied together (:meth:`Service._import_group`);
+    OpenLineage events keep their text and the ontology they were planned against."""
+
+    plan: ImportPlan
+    why: str = ""
+    actor: str | None = None
+    text: str = ""
+    ontology: Ontology | None = None
+
+
+def _refuse(problems: list[Problem]) -> None:
+    if problems:
+        raise ImportProblem(
+            f"import refused: {len(problems)} problem(s); nothing was written",
+            f"导入被拒绝：共 {len(problems)} 处问题，未写入任何内容",
+            problems=problems,
+        )
+
+
+def _merged(groups: list[list[Record]]) -> list[Record]:
+    """The records of several callers' imports as one import's: additions to one resource joined
+    (copies: the callers' records stay theirs)."""
+    if len(groups) == 1:
+        return groups[0]
+    plan = ImportPlan()
+    for records in groups:
+        for r in records:
+            if not r.additive:
+                raise ValueError("only additive records (OpenLineage) are applied in groups")
+            plan.add(dataclasses.replace(r, triples=list(r.triples)))
+    return list(plan.records.values())
 
 
 def _sha256(path: Path) -> str:
@@ -182,6 +218,7 @@ class Service:
         self._version: str | None = None  # the inventory version the kept lineage was read at
         self.as_of: dt.date | None = None  # the clock's "today" (--as-of); else MEDGRADE_TODAY, else today
         self._commit = GroupCommit()  # one writer at a time; the validations of queued writes grouped
+        self._intake: Batches[Planned, ImportReport] = Batches(self._apply_events)  # OpenLineage events
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -466,42 +503,100 @@ class Service:
             if streamed is not None:
                 return streamed
         plan = self.plan(paths, progress)
-        if plan.problems:
-            raise ImportProblem(
-                f"import refused: {len(plan.problems)} problem(s); nothing was written",
-                f"导入被拒绝：共 {len(plan.problems)} 处问题，未写入任何内容",
-                problems=plan.problems,
-            )
-        report = ImportReport(files=plan.files, warnings=plan.warnings)
-        records = list(plan.records.values())
+        _refuse(plan.problems)
+        return self._import_group([Planned(plan, why, actor)], progress, propagate, validate)[0]
+
+    def receive_events(self, text: str, name: str, why: str = "", actor: str | None = None) -> ImportReport:
+        """OpenLineage events as a client sends them (one event or a list; see
+        :func:`kg.importers.openlineage.plan_events`): checked at once — problems refuse these
+        events only (:class:`ImportProblem`) — then applied together with the events other
+        clients sent meanwhile (:class:`kg.group_commit.Batches`): one transaction with one audit
+        record per caller, one incremental propagation, one incremental validation. The
+        answer is this caller's, as importing its events alone at that point would give."""
+        self.ensure_initialized()
+        onto = self.ontology
+        plan = self._plan_events(text, name, onto)
+        _refuse(plan.problems)
+        return self._intake.submit(Planned(plan, why, actor, text, onto))
+
+    def _plan_events(self, text: str, name: str, onto: Ontology) -> ImportPlan:
+        plan = plan_events(
+            text, name, self.ids, self.settings.openlineage_namespace, lambda t: onto.transformations.find(t).iri
+        )
+        plan.warnings += self._unresolved_names(plan)
+        return plan
+
+    @writes
+    def _apply_events(self, group: list[Planned]) -> list[ImportReport | BaseException]:
+        """A group of :meth:`receive_events` callers' events, applied together (see there); one
+        planned against an ontology since reloaded is planned again (and may be refused)."""
+        answers: list[ImportReport | BaseException | None] = []
+        for item in group:
+            answers.append(None)
+            if item.ontology is not self.ontology:
+                item.plan = self._plan_events(item.text, item.plan.files[0], self.ontology)
+                try:
+                    _refuse(item.plan.problems)
+                except ImportProblem as exc:
+                    answers[-1] = exc
+        applied = iter(self._import_group([g for g, a in zip(group, answers, strict=True) if a is None]))
+        return [a if a is not None else next(applied) for a in answers]
+
+    def _import_group(
+        self, group: list[Planned], progress: Progress | None = None, propagate: bool = True, validate: bool = True
+    ) -> list[ImportReport]:
+        """Apply planned imports (checked: no problems) together — one inventory transaction with
+        each caller's audit record, then the levels follow once and what they touched is
+        re-validated once — and answer each caller as if its import had been applied alone
+        after those before it in ``group``. Only additive records (OpenLineage) can be grouped."""
+        reports = [ImportReport(files=g.plan.files, warnings=g.plan.warnings) for g in group]
+        if not group:
+            return reports
+        records = _merged([list(g.plan.records.values()) for g in group])
         additions = lineage_additions(records) if propagate else None
         if additions is not None:
             self.lineage_state()  # as before the change: the additions are then incremental
         else:
             self._lineage = None  # the inventory changes under it
         total = sum(len(r.triples) for r in records)
-        bulk = total > BULK_THRESHOLD and self.store.count(Graphs.INVENTORY) == 0
+        bulk = len(group) == 1 and total > BULK_THRESHOLD and self.store.count(Graphs.INVENTORY) == 0
         # the levels follow, and a small import is re-validated incrementally (grouped with the
         # writes queued behind it); a large one leaves the report to `medgrade validate`
         small = propagate and validate and not bulk and len(records) <= INCREMENTAL_IMPORT_LIMIT
-        touched = _touched(records) if small else None
-        before = self.validator().affected(touched) if touched is not None else set()
         if bulk:
+            report = reports[0]
             self._bulk(records, report)
+            report.record = str(self._audit(group[0].plan, report, records, group[0].why, group[0].actor))
+            touched = None
         else:
-            self._apply(records, report)
-        if report.wrote:
-            report.warnings += self._cycle_warnings(records, plan.files)
-            report.record = str(self._audit(plan, report, records, why, actor))
+            changes = self._changes(records, group, reports)
+            # what the change describes anew (not what the records repeat) is re-validated, with
+            # what that affected before the change
+            touched = _described(changes) if small else None
+            before = self.validator().affected(touched) if touched else set()
+            if changes.subjects or changes.triples:
+                for g, report in zip(group, reports, strict=True):
+                    if report.wrote:
+                        rec, quads = self._audit_quads(g.plan, report, g.plan.records.values(), g.why, g.actor)
+                        changes.extra += quads
+                        report.record = str(rec)
+                self._write_inventory(changes)  # the change and its audit records: one transaction
+        if any(r.wrote for r in reports):
+            for g, report in zip(group, reports, strict=True):
+                if report.wrote:
+                    report.warnings += self._cycle_warnings(list(g.plan.records.values()), g.plan.files)
+            propagation = None
             if propagate and additions is not None and not self._approved(additions):
-                report.propagation = self.lineage_change(add=additions)
+                propagation = self.lineage_change(add=additions)
             elif propagate:
-                report.propagation = self.propagate()  # derived levels follow every change
-            if touched is not None:
-                self._revalidate(touched | {URIRef(x) for x in report.propagation.changed}, before).report()
-        if report.bulk:  # bulk loads bypass the write-ahead log; transactions are in it already
+                propagation = self.propagate()  # derived levels follow every change
+            for report in reports:
+                report.propagation = propagation
+            if touched and propagation is not None:
+                self._revalidate(touched | {URIRef(x) for x in propagation.changed}, before).report()
+        if bulk:  # bulk loads bypass the write-ahead log; transactions are in it already
             self.store.flush()  # (a flush per OpenLineage event piled up files until RocksDB stalled)
-        return report
+        return reports
 
     def _stream(
         self, paths: list[Path], progress: Progress | None, why: str, propagate: bool, actor: str | None
@@ -545,12 +640,7 @@ class Service:
                         progress(100_000)
             except SyntaxError as exc:
                 problems.append(Problem(f"cannot parse: {exc}", f"无法解析：{exc}", where=path.name))
-        if problems:
-            raise ImportProblem(
-                f"import refused: {len(problems)} problem(s); nothing was written",
-                f"导入被拒绝：共 {len(problems)} 处问题，未写入任何内容",
-                problems=problems,
-            )
+        _refuse(problems)
         report = ImportReport(
             files=[p.name for p in paths], added={"asset": assets, "resource": len(subjects) - assets}
         )
@@ -588,25 +678,32 @@ class Service:
                 out.setdefault(r["root"], set()).add((r["s"], r["p"], r["o"]))  # type: ignore[arg-type]
         return out
 
-    def _apply(self, records: list[Record], report: ImportReport) -> None:
+    def _changes(self, records: list[Record], group: list[Planned], reports: list[ImportReport]) -> Changeset:
+        """The inventory change of ``records`` (a group's records, merged), and each caller's
+        tallies in ``reports``: what its records add, change or leave as they are, after the
+        callers before it in ``group``."""
         existing = self._existing([r.root for r in records])
+        seen = {root: set(ts) for root, ts in existing.items()}  # the inventory as each caller finds it
+        for g, report in zip(group, reports, strict=True):
+            for record in g.plan.records.values():
+                before, wanted = seen.get(record.root), set(record.triples)
+                same = before is not None and (wanted <= before if record.additive else before == wanted)
+                tally = report.added if before is None else report.unchanged if same else report.changed
+                tally[record.kind] = tally.get(record.kind, 0) + 1
+                if same:
+                    continue
+                new = wanted - before if record.additive and before is not None else wanted
+                report.triples += len(new)
+                seen[record.root] = (before or set()) | wanted if record.additive else wanted
         changes = Changeset(Graphs.INVENTORY)
         for record in records:
             before = existing.get(record.root)
-            wanted = set(record.triples)
-            same = before is not None and (wanted <= before if record.additive else before == wanted)
-            tally = report.added if before is None else report.unchanged if same else report.changed
-            tally[record.kind] = tally.get(record.kind, 0) + 1
-            if same:
-                continue
             if record.additive:  # OpenLineage adds lineage; it never removes what is there
                 changes.triples += [t for t in record.triples if before is None or t not in before]
-            else:
+            elif before is None or before != set(record.triples):
                 changes.subjects.add(record.root)
                 changes.triples += record.triples
-        if changes.subjects or changes.triples:
-            self._write_inventory(changes)
-            report.triples = len(changes.triples)
+        return changes
 
     def _bulk(self, records: list[Record], report: ImportReport) -> None:
         self._journal_import(sorted({r.where.split(",")[0] for r in records if getattr(r, "where", None)}))
@@ -699,6 +796,22 @@ class Service:
         actor: str | None = None,
         close_journal: bool = False,
     ) -> URIRef:
+        """Write the audit record of an import on its own (a bulk import: with the end of its
+        journal entry), after the inventory change."""
+        rec, quads = self._audit_quads(plan, report, records, why, actor)
+        # the audit record and the end of a bulk import's journal entry: one transaction
+        closing = {IMPORT_JOURNAL} if (close_journal or report.bulk) else set()
+        changes = Changeset(Graphs.META, subjects=closing, extra=quads)
+        if closing:  # the bulk-loaded inventory is complete; its derived levels are not yet
+            self._write_inventory(changes)
+        else:
+            self.store.apply(changes)
+        return rec
+
+    def _audit_quads(
+        self, plan: ImportPlan, report: ImportReport, records: Iterable[Record], why: str, actor: str | None
+    ) -> tuple[URIRef, list[Quad]]:
+        """An import's audit record (its IRI and quads)."""
         rec = self.ids.record()
         now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         summary = ", ".join(
@@ -723,14 +836,7 @@ class Service:
         if not report.bulk:
             changed = {r.root for r in records if r.kind in ("asset", "resource")}
             quads += [(rec, MG.concerns, root, Graphs.AUDIT) for root in sorted(changed)]
-        # the audit record and the end of a bulk import's journal entry: one transaction
-        closing = {IMPORT_JOURNAL} if (close_journal or report.bulk) else set()
-        changes = Changeset(Graphs.META, subjects=closing, extra=quads)
-        if closing:  # the bulk-loaded inventory is complete; its derived levels are not yet
-            self._write_inventory(changes)
-        else:
-            self.store.apply(changes)
-        return rec
+        return rec, quads
 
     @writes
     def after_external_change(self) -> PropagationReport:

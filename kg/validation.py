@@ -235,7 +235,7 @@ class Validator:
         self._subclass_cache: dict[Node, list[URIRef]] = {}
         self._facts: dict[URIRef, tuple[set[URIRef], set[URIRef], set[URIRef]]] = {}  # see _node_facts
         self._facts_lock = threading.Lock()
-        self._work = Graph()  # the shapes as a run edits them (see _focused_shapes)
+        self._work = Graph(store="SimpleMemory")  # the shapes as a run edits them (see _focused_shapes)
         for t in shapes:
             self._work.add(t)
         self._label_cache: dict[str, dict[str, str]] = {}

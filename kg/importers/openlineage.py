@@ -65,21 +65,30 @@ def dataset_id(namespace: str, name: str, own_namespace: str) -> str:
 def plan_openlineage(path: Path, ids: Ids, own_namespace: str, transformation: Callable[[str], str]) -> ImportPlan:
     """Records from a file of OpenLineage events (.json: one event or a list; .jsonl: one per
     line); ``transformation`` turns a transformation name into its IRI (or raises)."""
-    plan = ImportPlan(files=[path.name])
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
+        plan = ImportPlan(files=[path.name])
         plan.problems.append(Problem("not UTF-8 text", "不是 UTF-8 编码的文本", where=path.name))
         return plan
+    return plan_events(text, path.name, ids, own_namespace, transformation, lines=path.suffix.lower() == ".jsonl")
+
+
+def plan_events(
+    text: str, name: str, ids: Ids, own_namespace: str, transformation: Callable[[str], str], lines: bool = False
+) -> ImportPlan:
+    """Records from OpenLineage events as text named ``name`` (one event or a list; with
+    ``lines``, one per line), as :func:`plan_openlineage` reads a file."""
+    plan = ImportPlan(files=[name])
     events: list[tuple[str, Any]] = []
-    if path.suffix.lower() == ".jsonl":
+    if lines:
         for n, line in enumerate(text.splitlines(), start=1):
             if line.strip():
-                events.append((f"{path.name}, line {n}", _load(line, f"{path.name}, line {n}", plan)))
+                events.append((f"{name}, line {n}", _load(line, f"{name}, line {n}", plan)))
     else:
-        data = _load(text, path.name, plan)
+        data = _load(text, name, plan)
         items = data if isinstance(data, list) else [data]
-        events += [(f"{path.name}, event {i + 1}", e) for i, e in enumerate(items)]
+        events += [(f"{name}, event {i + 1}", e) for i, e in enumerate(items)]
     for where, event in events:
         if event is None:
             continue

@@ -39,7 +39,7 @@ from kg.ontology_files import load_files
 from kg.propagation import Lineage, PropagationReport, preview, propagate, way_of
 from kg.settings import Settings
 from kg.store import Changeset, Graphs, Store, sparql_term
-from kg.store.base import Quad, Triple, as_int, chunks, nt_line, parts_pattern, values_blocks
+from kg.store.base import VALUES_CHUNK, Quad, Triple, as_int, chunks, nt_line, parts_pattern, values_blocks
 from kg.unclassified import Queue, classification_queue
 from kg.validation import Report, Validator, load_shapes
 
@@ -678,11 +678,33 @@ class Service:
                 out.setdefault(r["root"], set()).add((r["s"], r["p"], r["o"]))  # type: ignore[arg-type]
         return out
 
+    def _held(self, records: list[Record]) -> dict[URIRef, set[Triple]]:
+        """Which of additive records' triples the inventory holds, by root (a root it does not
+        describe at all is left out). Only these triples are read, not the roots' descriptions:
+        that of a dataset an OpenLineage event reads includes every product derived from it."""
+        inv = sparql_term(Graphs.INVENTORY)
+        described: set[URIRef] = set()
+        for values in values_blocks("root", [r.root for r in records]):
+            query = f"SELECT DISTINCT ?root WHERE {{ GRAPH {inv} {{ {values} ?root ?p ?o }} }}"
+            described |= {URIRef(root) for (root,) in self.store.rows(query) if root}
+        wanted = list(dict.fromkeys(t for r in records if r.root in described for t in r.triples))
+        held: set[Triple] = set()
+        for start in range(0, len(wanted), VALUES_CHUNK // 4):  # four terms a row
+            rows = " ".join(
+                f"({i} {sparql_term(s)} {sparql_term(p)} {sparql_term(o)})"
+                for i, (s, p, o) in enumerate(wanted[start : start + VALUES_CHUNK // 4], start=start)
+            )
+            query = f"SELECT ?i WHERE {{ GRAPH {inv} {{ VALUES (?i ?s ?p ?o) {{ {rows} }} ?s ?p ?o }} }}"
+            held |= {wanted[int(i)] for (i,) in self.store.rows(query) if i is not None}
+        return {r.root: {t for t in r.triples if t in held} for r in records if r.root in described}
+
     def _changes(self, records: list[Record], group: list[Planned], reports: list[ImportReport]) -> Changeset:
         """The inventory change of ``records`` (a group's records, merged), and each caller's
         tallies in ``reports``: what its records add, change or leave as they are, after the
         callers before it in ``group``."""
-        existing = self._existing([r.root for r in records])
+        existing = self._existing([r.root for r in records if not r.additive]) | self._held(
+            [r for r in records if r.additive]
+        )
         seen = {root: set(ts) for root, ts in existing.items()}  # the inventory as each caller finds it
         for g, report in zip(group, reports, strict=True):
             for record in g.plan.records.values():

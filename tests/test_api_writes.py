@@ -143,6 +143,45 @@ def test_new_derivation_raises_the_target_incrementally(api) -> None:
     assert_same_as_a_full_run(svc)
 
 
+def test_openlineage_events_raise_their_outputs_and_a_retry_adds_nothing(api) -> None:
+    """The OpenLineage route on each store: an event's output takes its input's level at once
+    (incremental propagation), its audit record names the client, and the client's retry of
+    the same event is answered as already there and writes nothing."""
+    svc = api.service
+    high = max(
+        api.get("/api/assets", params={"limit": 1000}).json()["items"],
+        key=lambda i: (i["effective"] or {}).get("rank", 0),
+    )["id"]
+    event = {
+        "eventType": "COMPLETE",
+        "eventTime": "2026-11-01T02:03:10.000Z",
+        "producer": "https://github.com/OpenLineage/OpenLineage/tree/1.24.0/integration/spark",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "run": {"runId": "01932f5e-7d1a-7c3e-9b1e-5a0c2e6f4a77"},
+        "job": {"namespace": "hospital-etl", "name": "registry.daily"},
+        "inputs": [{"namespace": "medgrade", "name": high}],
+        "outputs": [{"namespace": "registry", "name": "dose_registry_2026"}],
+    }
+    r = api.post("/api/v1/lineage", json=event, headers=auth(api, "steward"))
+    assert r.status_code == 201, r.text
+    first = r.json()
+    assert first["added"] == {"lineage": 2} and first["record"]  # the run and its output (the input is known)
+    out = next(
+        i for i in api.get("/api/assets", params={"limit": 1000}).json()["items"] if i["name"] == "dose_registry_2026"
+    )
+    assert (
+        api.get(f"/api/assets/{out['id']}/level").json()["effective"]
+        == api.get(f"/api/assets/{high}/level").json()["effective"]
+    )
+    who = svc.store.rows(f"SELECT ?who WHERE {{ GRAPH <{Graphs.AUDIT}> {{ <{first['record']}> <{MG}actor> ?who }} }}")
+    assert who == [("w-steward",)]
+    before = triples(svc)
+    again = api.post("/api/v1/lineage", json=event, headers=auth(api, "steward"))
+    assert again.status_code == 201 and again.json()["added"] == {} and again.json()["record"] is None
+    assert triples(svc) == before
+    assert_same_as_a_full_run(svc)
+
+
 def test_admin_reload_applies_an_ontology_edit(api) -> None:
     assert api.post("/api/admin/reload", headers=auth(api, "steward")).status_code == 403
 

@@ -16,6 +16,7 @@ from kg import apikeys
 from kg.service import Service
 from kg.settings import Settings
 from kg.store import Graphs
+from tests.events import run_event
 from tests.helpers import BACKENDS, backend_settings, edit_module
 
 PKG = "pkg-nhic-dose-ct-2026-10"
@@ -152,16 +153,12 @@ def test_openlineage_events_raise_their_outputs_and_a_retry_adds_nothing(api) ->
         api.get("/api/assets", params={"limit": 1000}).json()["items"],
         key=lambda i: (i["effective"] or {}).get("rank", 0),
     )["id"]
-    event = {
-        "eventType": "COMPLETE",
-        "eventTime": "2026-11-01T02:03:10.000Z",
-        "producer": "https://github.com/OpenLineage/OpenLineage/tree/1.24.0/integration/spark",
-        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
-        "run": {"runId": "01932f5e-7d1a-7c3e-9b1e-5a0c2e6f4a77"},
-        "job": {"namespace": "hospital-etl", "name": "registry.daily"},
-        "inputs": [{"namespace": "medgrade", "name": high}],
-        "outputs": [{"namespace": "registry", "name": "dose_registry_2026"}],
-    }
+    event = run_event(
+        "01932f5e-7d1a-7c3e-9b1e-5a0c2e6f4a77",
+        ("hospital-etl", "registry.daily"),
+        [("medgrade", high)],
+        [("registry", "dose_registry_2026")],
+    )
     r = api.post("/api/v1/lineage", json=event, headers=auth(api, "steward"))
     assert r.status_code == 201, r.text
     first = r.json()

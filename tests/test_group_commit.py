@@ -24,6 +24,7 @@ from kg.service import Service
 from kg.settings import Settings
 from kg.store import Graphs, open_store
 from kg.validation import Report, Result
+from tests.events import run_event
 
 SMALL = Path(__file__).parent / "data" / "small"
 ASSETS = ["ct-01-dose", "ct-01-tube", "vent-01-alarm", "dose-extract", "dose-deid", "dose-package"]
@@ -322,16 +323,12 @@ INTAKES: list[tuple[int, int]] = []  # (batches, events) per example of the prop
 
 
 def _event_text(e: dict[str, Any], k: int) -> str:
-    body: dict[str, Any] = {
-        "eventType": "COMPLETE",
-        "eventTime": "2026-11-01T02:03:10.000Z",
-        "producer": "https://github.com/OpenLineage/OpenLineage/tree/1.24.0/integration/spark",
-        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
-        "run": {"runId": f"01932f5e-7d1a-7c3e-9b1e-5a0c2e6f{k:04x}"},
-        "job": {"namespace": "hospital-etl", "name": e["job"]},
-        "inputs": [{"namespace": "medgrade", "name": n} for n in e["inputs"]],
-        "outputs": [{"namespace": "registry", "name": n} for n in e["outputs"]],
-    }
+    body = run_event(
+        f"01932f5e-7d1a-7c3e-9b1e-5a0c2e6f{k:04x}",
+        ("hospital-etl", e["job"]),
+        [("medgrade", n) for n in e["inputs"]],
+        [("registry", n) for n in e["outputs"]],
+    )
     if k % 5 == 4:  # now and then a client sends an event that breaks the schema
         del body["run"]["runId"]
     return json.dumps(body)
